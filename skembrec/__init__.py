@@ -1,0 +1,23 @@
+"""skembrec: scikit-learn estimators for rating prediction with embeddings.
+
+Importing the package is fast and silent: the estimators are imported on
+first use, and TensorFlow starts only when a model is first built.
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "__version__"]
+
+
+def __getattr__(name):
+    # PEP 562: `from skembrec import FunkMF` imports the models module on
+    # demand, so `import skembrec.datasets` stays light.
+    if name in ("EmbeddingClassifier", "EmbeddingRegressor", "FunkMF"):
+        from . import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'skembrec' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,88 @@
+"""Lazy, quiet access to TensorFlow and Keras.
+
+Importing skembrec never imports TensorFlow; the first model build does, via
+:func:`tf` and :func:`keras`. Before that first import we ask TensorFlow's C++
+logging to stay quiet (users who set ``TF_CPP_MIN_LOG_LEVEL`` themselves keep
+their choice), and we pin Keras to the TensorFlow backend only when the user
+has not chosen one: the training step uses TensorFlow kernels directly.
+"""
+
+import contextlib
+import os
+import sys
+import tempfile
+
+_STATE = {}
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Hold back what native code writes to file descriptor 2 meanwhile.
+
+    TensorFlow's C++ start-up messages (oneDNN, CUDA probing) are written
+    before its logging reads ``TF_CPP_MIN_LOG_LEVEL``. They are replayed if
+    the import fails, so a real error is never hidden.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no real fd
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), fd)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, fd)
+            sink.seek(0)
+            os.write(fd, sink.read())
+            raise
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def _prepare_environment():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def tf():
+    """Return the ``tensorflow`` module, importing it quietly on first use."""
+    module = _STATE.get("tf")
+    if module is None:
+        _prepare_environment()
+        with _quiet_native_stderr():
+            import tensorflow as module
+
+            _configure_devices(module)
+        _STATE["tf"] = module
+    return module
+
+
+def keras():
+    """Return the ``keras`` module (Keras 3 on the TensorFlow backend)."""
+    module = _STATE.get("keras")
+    if module is None:
+        tf()
+        import keras as module
+
+        if module.backend.backend() != "tensorflow":
+            raise RuntimeError(
+                "skembrec needs Keras on the TensorFlow backend, but "
+                f"KERAS_BACKEND={module.backend.backend()!r}"
+            )
+        _STATE["keras"] = module
+    return module
+
+
+def _configure_devices(tf_module):
+    # Several processes (GridSearchCV workers, Dask workers) may share one GPU:
+    # allocate its memory on demand instead of grabbing it all at start.
+    for gpu in tf_module.config.list_physical_devices("GPU"):
+        try:
+            tf_module.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # pragma: no cover - devices already initialised
+            pass

@@ -1,0 +1,7 @@
+"""The three estimators; each module says only what its graph is."""
+
+from ._classifier import EmbeddingClassifier
+from ._funk import FunkMF
+from ._regressor import EmbeddingRegressor
+
+__all__ = ["EmbeddingClassifier", "EmbeddingRegressor", "FunkMF"]

@@ -1,0 +1,64 @@
+"""The parameter vocabulary shared by the three estimators, documented once."""
+
+# Inserted into each estimator's docstring so the three stay in step.
+PARAMETER_TABLE = """
+    The parameter names are shared by the three estimators. Their
+    counterparts in Surprise's ``SVD`` and scikit-learn's ``MLPRegressor``:
+
+    ======================= ===================== ==========================
+    skembrec                Surprise ``SVD``      ``MLPRegressor``
+    ======================= ===================== ==========================
+    ``n_factors``           ``n_factors``         (none)
+    ``n_epochs``            ``n_epochs``          ``max_iter``
+    ``batch_size``          (1: per-rating SGD)   ``batch_size``
+    ``learning_rate``       ``lr_all``            ``learning_rate_init``
+    ``reg``                 ``reg_all``           (none)
+    ``init_std``            ``init_std_dev``      (none)
+    ``optimizer``           (SGD)                 ``solver``
+    ``hidden_layer_sizes``  (none)                ``hidden_layer_sizes``
+    ``alpha``               (none)                ``alpha``
+    ``early_stopping``      (none)                ``early_stopping``
+    ``validation_fraction`` (none)                ``validation_fraction``
+    ``n_iter_no_change``    (none)                ``n_iter_no_change``
+    ``tol``                 (none)                ``tol``
+    ``random_state``        ``random_state``      ``random_state``
+    ``verbose``             ``verbose``           ``verbose``
+    ``warm_start``          (none)                ``warm_start``
+    ======================= ===================== ==========================
+"""
+
+COMMON_PARAMETERS = """
+    n_epochs : int, default={n_epochs}
+        Number of passes over the training ratings.
+    batch_size : int, default={batch_size}
+        Ratings per gradient step.
+    learning_rate : float, default={learning_rate}
+        Step size of the optimizer.
+    reg : float, default={reg}
+        L2 penalty on the embedding rows (and biases) a rating touches, added
+        per rating as in Surprise's SVD.
+    optimizer : {{"adagrad", "adam", "sgd"}}, default="{optimizer}"
+        Update rule. Embedding tables are always updated sparsely: only the
+        rows in the batch, and their optimizer state, are read and written.
+    init_std : float, default={init_std}
+        Standard deviation of the normal initialiser of the embeddings.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the ratings and stop when their
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs; the
+        best epoch's weights are kept.
+    validation_fraction : float, default=0.1
+        Share of the ratings held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the validation loss that resets the patience.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, dropout and the validation split; an
+        int makes fits reproducible on a CPU.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over epochs (loss, validation
+        loss, time left), 2 prints one line per epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights (and vocabularies, grown with
+        any new ids) instead of starting afresh.
+"""
