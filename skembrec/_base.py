@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -112,9 +112,9 @@ class BaseEmbeddingModel(BaseEstimator):
         # ids are categorical values, not measurements
         tags.input_tags.categorical = True
         tags.input_tags.string = True
-        # NaN ids at predict time are treated as unknown ids (documented
-        # fallback); in fit they raise a ValueError
-        tags.input_tags.allow_nan = True
+        # fit rejects NaN ids; at predict time a missing id gets the
+        # cold-start fallback (see check_estimators_nan_inf in the tests)
+        tags.input_tags.allow_nan = False
         tags.target_tags.required = True
         return tags
 
@@ -165,9 +165,7 @@ class BaseEmbeddingModel(BaseEstimator):
         return model, tables
 
     def _set_model(self, built):
-        self._model, self._tables = built
-        self._trainer = None
-        self._predict_fn = None
+        self._runtime = _Runtime(*built)
         self._weights = None
 
     def _extend_vocabularies(self, users_raw, items_raw, rng):
@@ -177,7 +175,7 @@ class BaseEmbeddingModel(BaseEstimator):
         self._user_vocab = self._user_vocab.extended(users_raw, name="user id")
         self._item_vocab = self._item_vocab.extended(items_raw, name="item id")
         if (len(self._user_vocab), len(self._item_vocab)) != tuple(old_sizes.values()):
-            old_model, old_tables = self._model, self._tables
+            old_model, old_tables = self._runtime.model, self._runtime.tables
             model, tables = self._new_model(rng)
             sides = {id(t.variable): t.side for t in old_tables}
             for old, new in zip(old_model.weights, model.weights):
@@ -212,12 +210,12 @@ class BaseEmbeddingModel(BaseEstimator):
             users, items, target, weight = (
                 users[train_idx], items[train_idx], target[train_idx], weight[train_idx])
         data = to_tensors(users, items, target, weight, self._target_dtype(tf_))
-        if self._trainer is None:
-            self._ensure_model()
-            self._trainer = Trainer(
-                self._model, self._tables, loss=self._loss, optimizer=self.optimizer,
+        runtime = self._runtime_state()
+        if runtime.trainer is None:
+            runtime.trainer = Trainer(
+                runtime.model, runtime.tables, loss=self._loss, optimizer=self.optimizer,
                 learning_rate=self.learning_rate, batch_size=self.batch_size)
-        trainer = self._trainer
+        trainer = runtime.trainer
         progress = _Progress(self.verbose, n_epochs)
         best, best_weights, no_change = np.inf, None, 0
         for epoch in range(n_epochs):
@@ -236,13 +234,13 @@ class BaseEmbeddingModel(BaseEstimator):
             if val is not None:
                 if val_loss < best - self.tol:
                     best, no_change = val_loss, 0
-                    best_weights = [w.numpy() for w in self._model.weights]
+                    best_weights = [w.numpy() for w in runtime.model.weights]
                 else:
                     no_change += 1
                     if no_change >= self.n_iter_no_change:
                         break
         if best_weights is not None:
-            self._model.set_weights(best_weights)
+            runtime.model.set_weights(best_weights)
         self._fill_unknown_rows()
         self._weights = None
 
@@ -256,7 +254,7 @@ class BaseEmbeddingModel(BaseEstimator):
 
     def _fill_unknown_rows(self):
         """Set every table's last row, the one unknown ids read."""
-        for table in self._tables:
+        for table in self._runtime_state().tables:
             var = table.variable
             n = var.shape[0] - 1
             if self._unknown_rows == "mean" and not _is_bias(var):
@@ -297,24 +295,32 @@ class BaseEmbeddingModel(BaseEstimator):
         if "n_iter_" in state and weights is not None:
             # the model object may have been trained in place: rebuild it
             self._weights = weights
-            self._model = None
-            self._trainer = None
-            self._predict_fn = None
+            self._runtime = _Runtime()
 
     # -- the Keras model, rebuilt lazily after unpickling ---------------------
-    def _ensure_model(self):
-        if getattr(self, "_model", None) is None:
+    def _runtime_state(self):
+        """The live Keras objects, rebuilt from ``_weights`` when needed.
+
+        They sit in one holder object so that building them lazily (after
+        unpickling) does not change the estimator's ``__dict__``.
+        """
+        runtime = vars(self).get("_runtime")
+        if runtime is None:
+            runtime = self._runtime = _Runtime()
+        if runtime.model is None:
             model, tables = self._new_model(check_random_state(0))
             model.set_weights(self._weights)
-            self._model, self._tables = model, tables
-            self._trainer = None
-            self._predict_fn = None
-        return self._model
+            runtime.model, runtime.tables = model, tables
+        return runtime
+
+    def _ensure_model(self):
+        return self._runtime_state().model
 
     def _get_weights(self):
-        if getattr(self, "_model", None) is not None:
-            return [w.numpy() for w in self._model.weights]
-        return self._weights
+        runtime = vars(self).get("_runtime")
+        if runtime is not None and runtime.model is not None:
+            return [w.numpy() for w in runtime.model.weights]
+        return vars(self).get("_weights")
 
     @property
     def model_(self):
@@ -323,7 +329,7 @@ class BaseEmbeddingModel(BaseEstimator):
         return self._ensure_model()
 
     def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in _TRANSIENT}
+        state = {k: v for k, v in self.__dict__.items() if k != "_runtime"}
         if "n_iter_" in state:
             # weights as plain NumPy arrays; the graph is rebuilt from params
             state["_weights"] = self._get_weights()
@@ -331,9 +337,7 @@ class BaseEmbeddingModel(BaseEstimator):
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._model = None
-        self._trainer = None
-        self._predict_fn = None
+        self._runtime = _Runtime()
 
     # -- prediction ------------------------------------------------------------
     def _raw_predict(self, X):
@@ -346,12 +350,13 @@ class BaseEmbeddingModel(BaseEstimator):
     def _output(self, users, items):
         """Model output for index arrays, in large compiled chunks."""
         tf_ = tf()
-        model = self._ensure_model()
-        if self._predict_fn is None:
-            self._predict_fn = tf_.function(
+        runtime = self._runtime_state()
+        if runtime.predict_fn is None:
+            model = runtime.model
+            runtime.predict_fn = tf_.function(
                 lambda u, i: model([u, i], training=False), reduce_retracing=True)
         outputs = [
-            self._predict_fn(
+            runtime.predict_fn(
                 tf_.constant(users[lo:lo + _PREDICT_CHUNK], tf_.int32),
                 tf_.constant(items[lo:lo + _PREDICT_CHUNK], tf_.int32),
             ).numpy()
@@ -439,8 +444,14 @@ class BaseEmbeddingModel(BaseEstimator):
         return self._item_vocab.inverse_transform(top)
 
 
-# attributes rebuilt rather than copied or pickled
-_TRANSIENT = ("_model", "_tables", "_trainer", "_predict_fn")
+class _Runtime:
+    """Live, unpicklable Keras/TensorFlow objects of one fitted estimator."""
+
+    def __init__(self, model=None, tables=None):
+        self.model = model
+        self.tables = tables
+        self.trainer = None
+        self.predict_fn = None
 
 
 def _is_bias(var):
@@ -491,10 +502,17 @@ class _Progress:
             print(f"Epoch {epoch + 1}/{self.n_epochs} - {seconds:.2f}s - {text}", flush=True)
 
 
-class RegressorMixinBase:
+class RatingRegressorMixin(RegressorMixin):
     """Rating prediction: float targets, clipped predictions, R^2 score."""
 
     _loss = "squared_error"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scikit-learn's checks fit on continuous blobs, not (user, item) ids
+        # with repeats: a recommender is not expected to score well there
+        tags.regressor_tags.poor_score = True
+        return tags
 
     def _encode_target(self, y, n_samples, reset, **fit_params):
         y = _validation.check_y_regression(y, n_samples)

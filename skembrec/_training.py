@@ -44,7 +44,7 @@ class _Optimizer:
             ref = var.ref()
             if name == "adagrad":
                 self.slots[ref] = (
-                    tf_.Variable(tf_.fill(tf_.shape(var), 0.1), trainable=False),
+                    tf_.Variable(tf_.zeros_like(var), trainable=False),
                 )
             elif name == "adam":
                 self.slots[ref] = (

@@ -36,7 +36,8 @@ def check_X(estimator, X, *, reset):
         if X.ndim != 2:
             raise ValueError(
                 f"Expected 2D array, got {X.ndim}D array instead: X must hold "
-                "one (user, item, ...) row per rating."
+                "one (user, item, ...) row per rating. Reshape your data, e.g. "
+                "np.column_stack([users, items])."
             )
         if np.iscomplexobj(X):
             raise ValueError("Complex data not supported")
@@ -47,12 +48,13 @@ def check_X(estimator, X, *, reset):
             f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 "
             "is required."
         )
+    # at predict time a column count unlike fit's is the clearer message
+    _check_n_features(estimator, X, reset=reset)
     if shape[1] < 2:
         raise ValueError(
             f"Found array with {shape[1]} feature(s) (shape={shape}) while a "
             "minimum of 2 is required: column 0 holds user ids, column 1 item ids."
         )
-    _check_n_features(estimator, X, reset=reset)
     _check_feature_names(estimator, X, reset=reset)
     users, items = (_id_column(c, name, fitting=reset) for c, name in zip(columns, _ID_NAMES))
     return users, items

@@ -79,6 +79,12 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
 
     _loss = "cross_entropy"
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scikit-learn's checks fit on continuous blobs, not (user, item) ids
+        tags.classifier_tags.poor_score = True
+        return tags
+
     def __init__(
         self,
         n_factors=32,

@@ -1,14 +1,12 @@
 """FunkMF: Funk's biased matrix factorisation as a Keras graph."""
 
-from sklearn.base import RegressorMixin
-
 from .._backend import keras
-from .._base import BaseEmbeddingModel, RegressorMixinBase
+from .._base import BaseEmbeddingModel, RatingRegressorMixin
 from .._training import Table
 from ._params import COMMON_PARAMETERS, PARAMETER_TABLE
 
 
-class FunkMF(RegressorMixin, RegressorMixinBase, BaseEmbeddingModel):
+class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     __doc__ = """Biased matrix factorisation (Funk SVD) trained with sparse minibatch steps.
 
     The predicted rating of user ``u`` for item ``i`` is

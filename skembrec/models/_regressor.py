@@ -1,8 +1,6 @@
 """EmbeddingRegressor: concatenated embeddings -> dense layers -> one rating."""
 
-from sklearn.base import RegressorMixin
-
-from .._base import RegressorMixinBase
+from .._base import RatingRegressorMixin
 from ._embedding import EmbeddingMLPBase
 from ._params import COMMON_PARAMETERS, PARAMETER_TABLE
 
@@ -23,7 +21,7 @@ DENSE_PARAMETERS = """
 """
 
 
-class EmbeddingRegressor(RegressorMixin, RegressorMixinBase, EmbeddingMLPBase):
+class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     __doc__ = """Rating regression from concatenated user and item embeddings.
 
     The graph is ``[p_u || q_i] -> Dense -> ... -> Dense(1)``; the output is

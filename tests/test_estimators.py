@@ -1,0 +1,324 @@
+"""Behaviour of the three estimators that a scikit-learn user relies on."""
+
+import pickle
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import Pipeline
+
+from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
+
+FAST = {
+    "FunkMF": FunkMF(n_factors=8, n_epochs=4, batch_size=256, random_state=0),
+    "EmbeddingRegressor": EmbeddingRegressor(
+        n_factors=8, hidden_layer_sizes=(16,), n_epochs=4, batch_size=256,
+        random_state=0),
+    "EmbeddingClassifier": EmbeddingClassifier(
+        n_factors=8, hidden_layer_sizes=(16,), n_epochs=4, batch_size=256,
+        random_state=0),
+}
+
+
+@pytest.fixture(params=list(FAST))
+def estimator(request):
+    return clone(FAST[request.param])
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a, float) - np.asarray(b, float)) ** 2)))
+
+
+@pytest.mark.parametrize(
+    "est",
+    [
+        FunkMF(n_factors=8, n_epochs=25, batch_size=512, learning_rate=0.05,
+               reg=0.01, random_state=0),
+        EmbeddingRegressor(n_factors=16, hidden_layer_sizes=(64,), n_epochs=25,
+                           batch_size=512, learning_rate=0.003, random_state=0),
+    ],
+    ids=["FunkMF", "EmbeddingRegressor"],
+)
+def test_recovers_planted_structure(planted, est):
+    X_train, y_train, X_test, y_test = planted
+    baseline = rmse(y_test, np.full_like(y_test, y_train.mean()))
+    est.fit(X_train, y_train)
+    assert rmse(y_test, est.predict(X_test)) < 0.75 * baseline
+
+
+def test_classifier_beats_majority_class_on_planted_structure(planted):
+    X_train, y_train, X_test, y_test = planted
+    y_train, y_test = np.round(y_train), np.round(y_test)
+    clf = EmbeddingClassifier(n_factors=16, hidden_layer_sizes=(64,), n_epochs=25,
+                              batch_size=512, learning_rate=0.003, random_state=0)
+    clf.fit(X_train, y_train)
+    values, counts = np.unique(y_train, return_counts=True)
+    majority = np.mean(y_test == values[np.argmax(counts)])
+    assert clf.score(X_test, y_test) > majority + 0.1
+    proba = clf.predict_proba(X_test)
+    assert proba.shape == (len(X_test), len(clf.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X_test))
+
+
+def test_same_random_state_same_predictions(estimator, small_ratings):
+    X, y = small_ratings
+    a = clone(estimator).fit(X, y).predict(X)
+    b = clone(estimator).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_different_random_state_different_model(small_ratings):
+    X, y = small_ratings
+    a = clone(FAST["FunkMF"]).set_params(random_state=1).fit(X, y).predict(X)
+    b = clone(FAST["FunkMF"]).set_params(random_state=2).fit(X, y).predict(X)
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_persistence_round_trip(estimator, small_ratings, dump, tmp_path):
+    X, y = small_ratings
+    estimator.fit(X, y)
+    expected = estimator.predict(X)
+    if dump == "pickle":
+        restored = pickle.loads(pickle.dumps(estimator))
+    else:
+        joblib.dump(estimator, tmp_path / "model.joblib")
+        restored = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(restored.predict(X), expected)
+    np.testing.assert_array_equal(restored.user_ids_, estimator.user_ids_)
+    # a restored model keeps training from where it was
+    restored.partial_fit(X, y)
+    assert restored.n_iter_ == estimator.n_iter_ + 1
+
+
+def test_pickle_holds_no_keras_objects(small_ratings):
+    X, y = small_ratings
+    est = clone(FAST["FunkMF"]).fit(X, y)
+    state = est.__getstate__()
+    assert "_runtime" not in state
+    assert all(isinstance(w, np.ndarray) for w in state["_weights"])
+
+
+def test_unknown_ids_fall_back_inside_rating_range(estimator, small_ratings):
+    X, y = small_ratings
+    estimator.fit(X, y)
+    known_user, known_item = X.iloc[0, 0], X.iloc[0, 1]
+    rows = pd.DataFrame({"user": [10**9, known_user, 10**9, np.nan],
+                         "item": [known_item, 10**9, 10**9, known_item],
+                         "timestamp": [0, 0, 0, 0]})
+    pred = estimator.predict(rows)
+    assert np.all(np.isfinite(pred))
+    assert np.all((pred >= y.min()) & (pred <= y.max()))
+
+
+def test_funk_cold_start_is_mean_plus_known_bias(small_ratings):
+    X, y = small_ratings
+    est = clone(FAST["FunkMF"]).fit(X, y)
+    item = est.item_ids_[0]
+    pred = est.set_params(clip_predictions=False).predict(
+        pd.DataFrame({"user": [-1, -2], "item": [item, -5], "timestamp": [0, 0]}))
+    assert pred[0] == pytest.approx(est.global_mean_ + est.item_biases_[0], abs=1e-5)
+    assert pred[1] == pytest.approx(est.global_mean_, abs=1e-6)
+
+
+def test_string_and_mixed_ids(estimator):
+    rng = np.random.default_rng(0)
+    users = np.array([f"user-{i}" for i in rng.integers(0, 30, 600)], dtype=object)
+    items = rng.integers(0, 20, 600).astype(object)
+    items[::7] = "special"  # ints and strings in one column
+    y = rng.integers(1, 6, 600).astype(float)
+    X = np.column_stack([users, items])
+    estimator.fit(X, y)
+    assert "special" in set(estimator.item_ids_)
+    assert estimator.n_users_ == len(set(users))
+    assert estimator.predict(X[:5]).shape == (5,)
+
+
+def test_ids_as_floats_after_column_transformer_match_int_ids(small_ratings):
+    X, y = small_ratings
+    est = clone(FAST["FunkMF"]).fit(X.to_numpy(np.int64), y)
+    as_float = X.to_numpy(np.float64)  # what a ColumnTransformer hands over
+    np.testing.assert_array_equal(est.predict(as_float), est.predict(X.to_numpy()))
+
+
+def test_partial_fit_adds_exactly_one_epoch(estimator, small_ratings):
+    X, y = small_ratings
+    estimator.fit(X, y)
+    n = estimator.n_iter_
+    estimator.partial_fit(X, y)
+    assert estimator.n_iter_ == n + 1
+    assert len(estimator.history_["loss"]) == n + 1
+    fresh = clone(estimator).partial_fit(X, y)
+    assert fresh.n_iter_ == 1
+
+
+def test_warm_start_continues_and_grows_vocabulary(small_ratings):
+    X, y = small_ratings
+    X = X.to_numpy()
+    est = clone(FAST["FunkMF"]).set_params(warm_start=True)
+    est.fit(X[:800], y[:800])
+    before = est.predict(X[:50])
+    n_users = est.n_users_
+    new = X[800:].copy()
+    new[:, 0] += 10_000  # unseen users
+    est.fit(new, y[800:])
+    assert est.n_iter_ == 2 * FAST["FunkMF"].n_epochs
+    assert est.n_users_ > n_users
+    # users of the first fit keep their learnt rows, now refined
+    assert not np.allclose(est.predict(X[:50]), est.global_mean_)
+    assert np.abs(est.predict(X[:50]) - before).max() < 1.0
+
+
+def test_refit_without_warm_start_forgets_old_vocabulary(small_ratings):
+    X, y = small_ratings
+    X = X.to_numpy()
+    est = clone(FAST["FunkMF"]).fit(X, y)
+    other = X.copy()
+    other[:, 0] += 10_000
+    est.fit(other, y)
+    assert est.n_iter_ == FAST["FunkMF"].n_epochs
+    assert not set(est.user_ids_) & set(X[:, 0])
+
+
+def test_clone_pipeline_grid_search_cross_validate(small_ratings):
+    X, y = small_ratings
+    pipe = Pipeline([
+        ("ids", ColumnTransformer([("pass", "passthrough", ["user", "item"])])),
+        ("mf", clone(FAST["FunkMF"])),
+    ])
+    pipe.fit(X, y)
+    assert pipe.predict(X).shape == (len(X),)
+    search = GridSearchCV(
+        clone(FAST["FunkMF"]), {"n_factors": [2, 8]}, cv=KFold(2, shuffle=True, random_state=0),
+        scoring="neg_root_mean_squared_error", n_jobs=2,
+    )
+    search.fit(X, y)
+    assert search.best_params_["n_factors"] in (2, 8)
+    assert search.best_estimator_.predict(X).shape == (len(X),)
+    scores = cross_validate(clone(FAST["EmbeddingClassifier"]), X, y, cv=2)
+    assert len(scores["test_score"]) == 2
+
+
+def test_sample_weight_focuses_the_fit(small_ratings):
+    X, y = small_ratings
+    X = X.to_numpy()
+    y = np.asarray(y, float)
+    flipped = y.copy()
+    flipped[::2] = 6 - flipped[::2]  # half the rows carry contradicting ratings
+    weight = np.ones(len(y))
+    weight[::2] = 0
+    est = FunkMF(n_factors=8, n_epochs=30, batch_size=128, random_state=0)
+    weighted = clone(est).fit(X, flipped, sample_weight=weight)
+    unweighted = clone(est).fit(X, flipped)
+    keep = weight > 0
+    assert rmse(y[keep], weighted.predict(X[keep])) < rmse(y[keep], unweighted.predict(X[keep]))
+
+
+def test_early_stopping_stops_and_keeps_best(small_ratings):
+    X, y = small_ratings
+    est = FunkMF(n_factors=32, n_epochs=200, batch_size=64, learning_rate=0.2, reg=0.0,
+                 early_stopping=True, n_iter_no_change=3, random_state=0).fit(X, y)
+    assert est.n_iter_ < 200
+    val = est.history_["val_loss"]
+    assert all(v is not None for v in val)
+    assert len(val) == est.n_iter_
+
+
+def test_recommend_and_similar_items(small_ratings):
+    X, y = small_ratings
+    est = clone(FAST["FunkMF"]).fit(X, y)
+    user = X.iloc[0, 0]
+    seen = set(X.item[X.user == user])
+    recs = est.recommend(user, n=5)
+    assert len(recs) == 5 and not seen & set(recs)
+    all_recs = est.recommend(user, n=est.n_items_, exclude_seen=False)
+    assert set(all_recs) == set(est.item_ids_)
+    scores = est.predict(pd.DataFrame({"user": [user] * len(all_recs),
+                                       "item": all_recs, "timestamp": 0}))
+    assert np.all(np.diff(scores) <= 1e-6)  # best first
+    assert len(est.recommend("nobody", n=3)) == 3  # cold start still ranks items
+    sims = est.similar_items(est.item_ids_[0], n=4)
+    assert len(sims) == 4 and est.item_ids_[0] not in set(sims)
+    with pytest.raises(ValueError, match="not seen"):
+        est.similar_items("no such item")
+
+
+def test_predict_before_fit(estimator, small_ratings):
+    X, _ = small_ratings
+    with pytest.raises(NotFittedError):
+        estimator.predict(X)
+    with pytest.raises(NotFittedError):
+        estimator.recommend(1)
+
+
+def test_fitted_attributes(small_ratings):
+    X, y = small_ratings
+    est = clone(FAST["FunkMF"]).fit(X, y)
+    assert est.user_embeddings_.shape == (est.n_users_, 8)
+    assert est.item_embeddings_.shape == (est.n_items_, 8)
+    assert est.user_biases_.shape == (est.n_users_,)
+    assert len(est.user_ids_) == est.n_users_ == X.user.nunique()
+    assert est.n_features_in_ == 3
+    assert list(est.feature_names_in_) == ["user", "item", "timestamp"]
+    assert est.model_.count_params() > 0
+
+
+def test_import_is_silent_and_does_not_start_tensorflow():
+    code = (
+        "import sys, skembrec; from skembrec import FunkMF; "
+        "from skembrec.datasets import make_ratings; "
+        "from skembrec.model_selection import TemporalProbeSplit; "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout == "False False\n"
+    assert out.stderr == ""
+
+
+def test_fit_is_silent_unless_verbose(small_ratings, capfd):
+    X, y = small_ratings
+    clone(FAST["EmbeddingRegressor"]).fit(X, y).predict(X)
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""
+    clone(FAST["FunkMF"]).set_params(verbose=2).fit(X, y)
+    lines = capfd.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("Epoch 1/4") and "loss:" in lines[0]
+
+
+def test_interrupted_fit_keeps_previous_state(small_ratings, monkeypatch):
+    from skembrec import _training
+
+    X, y = small_ratings
+    est = clone(FAST["FunkMF"]).set_params(warm_start=True).fit(X, y)
+    expected = est.predict(X)
+    n_iter = est.n_iter_
+    calls = {"n": 0}
+    original = _training.Trainer.run_epoch
+
+    def interrupted(self, data, seed):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, data, seed)
+
+    monkeypatch.setattr(_training.Trainer, "run_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    assert est.n_iter_ == n_iter
+    np.testing.assert_array_equal(est.predict(X), expected)
+    # an unfitted estimator stays unfitted
+    calls["n"] = 0
+    fresh = clone(FAST["FunkMF"])
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
