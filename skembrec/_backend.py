@@ -8,6 +8,7 @@ has not chosen one: the training step uses TensorFlow kernels directly.
 """
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def tf():
             import tensorflow as module
 
             _configure_devices(module)
+            _quiet_python_logger(module)
         _STATE["tf"] = module
     return module
 
@@ -76,6 +78,16 @@ def keras():
             )
         _STATE["keras"] = module
     return module
+
+
+def _quiet_python_logger(tf_module):
+    # Each fitted model owns a few compiled functions, so a session of many
+    # fits (a grid search) trips TensorFlow's "frequent retracing" notice,
+    # which is not actionable for users. Only a logger left at its default
+    # level is changed.
+    logger = tf_module.get_logger()
+    if logger.level in (logging.NOTSET, logging.WARNING):
+        logger.setLevel(logging.ERROR)
 
 
 def _configure_devices(tf_module):

@@ -339,6 +339,40 @@ class BaseEmbeddingModel(BaseEstimator):
         self.__dict__.update(state)
         self._runtime = _Runtime()
 
+    # -- safe persistence --------------------------------------------------------
+    def save(self, path):
+        """Save the fitted estimator to ``path`` in skembrec's safe format.
+
+        One ``.npz`` archive: weights as plain arrays, parameters and
+        vocabularies as JSON, a format version and SHA-256 digests. Reading it
+        back never unpickles anything (unlike ``pickle``/``joblib``, which
+        also work). Ids must be ints, floats, strings or bools.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (replaced atomically).
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load an estimator written by :meth:`save`.
+
+        Raises ``ValueError`` on a file of another format version, a
+        corrupted or truncated file, and ``TypeError`` when the file holds
+        another estimator class than the one ``load`` is called on.
+
+        Returns
+        -------
+        estimator : fitted estimator
+        """
+        from ._persistence import load
+
+        return load(path, expected_class=None if cls is BaseEmbeddingModel else cls)
+
     # -- prediction ------------------------------------------------------------
     def _raw_predict(self, X):
         check_is_fitted(self, "n_iter_")

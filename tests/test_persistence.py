@@ -1,0 +1,147 @@
+"""The safe save/load format, and the id vocabulary it stores."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
+from skembrec import _persistence
+from skembrec._vocab import IdVocabulary
+
+
+@pytest.fixture(scope="module")
+def fitted(small_ratings_module):
+    X, y = small_ratings_module
+    return {
+        "FunkMF": FunkMF(n_factors=4, n_epochs=2, random_state=0).fit(X, y),
+        "EmbeddingRegressor": EmbeddingRegressor(
+            n_factors=4, hidden_layer_sizes=(8,), batch_norm=True, dropout=0.1,
+            n_epochs=2, random_state=0).fit(X, y),
+        "EmbeddingClassifier": EmbeddingClassifier(
+            n_factors=4, hidden_layer_sizes=(8,), n_epochs=2, random_state=0).fit(X, y),
+    }
+
+
+@pytest.fixture(scope="module")
+def small_ratings_module():
+    from skembrec.datasets import make_ratings
+
+    return make_ratings(n_users=40, n_items=30, n_ratings=600, random_state=3,
+                        return_X_y=True)
+
+
+@pytest.mark.parametrize("name", ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier"])
+def test_save_load_round_trip(fitted, small_ratings_module, name, tmp_path):
+    X, _ = small_ratings_module
+    est = fitted[name]
+    est.save(tmp_path / "model.npz")
+    restored = type(est).load(tmp_path / "model.npz")
+    np.testing.assert_array_equal(restored.predict(X), est.predict(X))
+    assert restored.get_params() == est.get_params()
+    assert restored.history_ == est.history_
+    np.testing.assert_array_equal(restored.item_ids_, est.item_ids_)
+    assert list(restored.recommend(X.iloc[0, 0], n=3)) == list(est.recommend(X.iloc[0, 0], n=3))
+
+
+def test_file_holds_no_pickles(fitted, tmp_path):
+    fitted["FunkMF"].save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
+        assert all(npz[name].dtype != object for name in npz.files)
+
+
+def test_string_ids_round_trip(tmp_path):
+    X = np.array([["a", 10**30], ["b", 2], ["a", 2], ["c", 10**30]], dtype=object)
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    est = FunkMF(n_factors=2, n_epochs=1, random_state=0).fit(X, y)
+    est.save(tmp_path / "m.npz")
+    restored = FunkMF.load(tmp_path / "m.npz")
+    assert restored.item_ids_.tolist() == est.item_ids_.tolist()
+    np.testing.assert_array_equal(restored.predict(X), est.predict(X))
+
+
+def test_truncated_file_is_refused(fitted, tmp_path):
+    path = tmp_path / "m.npz"
+    fitted["FunkMF"].save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupted or truncated"):
+        FunkMF.load(path)
+
+
+def test_corrupted_array_is_refused(fitted, tmp_path):
+    path = tmp_path / "m.npz"
+    fitted["FunkMF"].save(path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name].copy() for name in npz.files}
+    arrays["weight_0"][0, 0] += 1.0  # a flipped value, valid zip
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="checksum"):
+        FunkMF.load(path)
+
+
+def test_other_format_version_is_refused(fitted, tmp_path):
+    path = tmp_path / "m.npz"
+    fitted["FunkMF"].save(path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    header = json.loads(arrays["__header__"].tobytes())
+    header["format_version"] = 99
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="format version 99"):
+        FunkMF.load(path)
+
+
+def test_wrong_class_and_not_a_model(fitted, tmp_path):
+    fitted["FunkMF"].save(tmp_path / "m.npz")
+    with pytest.raises(TypeError, match="holds a FunkMF"):
+        EmbeddingRegressor.load(tmp_path / "m.npz")
+    np.savez(tmp_path / "other.npz", a=np.arange(3))
+    with pytest.raises(ValueError, match="not a skembrec model"):
+        FunkMF.load(tmp_path / "other.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError):
+        FunkMF.load(tmp_path / "text.npz")
+    assert zipfile.is_zipfile(tmp_path / "m.npz")
+
+
+def test_unsavable_ids_raise(tmp_path):
+    X = np.array([[("a", 1), 1], [("b", 2), 2]], dtype=object)
+    est = FunkMF(n_factors=2, n_epochs=1, random_state=0).fit(X, [1.0, 2.0])
+    with pytest.raises(TypeError, match="cannot save an id of type tuple"):
+        est.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+ids = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=8),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ids, min_size=1, max_size=40), st.lists(ids, max_size=10))
+def test_vocabulary_round_trip(values, others):
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    vocab, codes = IdVocabulary.fit(arr)
+    # raw -> index -> raw is the identity (up to ==, which makes 1 == 1.0)
+    assert all(a == b for a, b in zip(vocab.inverse_transform(codes), values))
+    assert len(vocab) == len(set(values))
+    assert codes.max() < len(vocab)
+    np.testing.assert_array_equal(vocab.transform(arr), codes)
+    unknown = [v for v in others if v not in set(values)]
+    probe = np.empty(len(unknown), dtype=object)
+    probe[:] = unknown
+    assert np.all(vocab.transform(probe) == vocab.unknown_index)
+    # the safe format stores and restores every such id exactly
+    store = {}
+    spec = _persistence._ids_to_store(vocab.ids, "ids", store)
+    restored = _persistence._ids_from_store(json.loads(json.dumps(spec)), store)
+    assert [type(v) for v in restored.tolist()] == [type(v) for v in vocab.ids.tolist()]
+    assert restored.tolist() == vocab.ids.tolist()
