@@ -322,3 +322,24 @@ def test_interrupted_fit_keeps_previous_state(small_ratings, monkeypatch):
         fresh.fit(X, y)
     with pytest.raises(NotFittedError):
         fresh.predict(X)
+
+
+def test_many_fits_do_not_grow_memory_without_bound(small_ratings):
+    import gc
+
+    def rss_mb():
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) / 1024
+        pytest.skip("no /proc/self/status")
+
+    X, y = small_ratings
+    for i in range(5):
+        clone(FAST["FunkMF"]).set_params(random_state=i).fit(X, y).predict(X)
+    gc.collect()
+    before = rss_mb()
+    for i in range(20):
+        clone(FAST["FunkMF"]).set_params(random_state=i).fit(X, y).predict(X)
+    gc.collect()
+    assert rss_mb() - before < 150  # MB; a leak of every model would climb on

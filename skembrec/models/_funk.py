@@ -86,8 +86,8 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     (3,)
     """.format(
         common=COMMON_PARAMETERS.format(
-            n_epochs=12, batch_size=4096, learning_rate=0.05, reg=0.05,
-            optimizer="adagrad", init_std=0.1).strip("\n"),
+            n_epochs=10, batch_size=4096, learning_rate=0.05, reg=0.06,
+            optimizer="adagrad", init_std=0.03).strip("\n"),
         table=PARAMETER_TABLE,
     )
 
@@ -102,12 +102,12 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         self,
         n_factors=64,
         *,
-        n_epochs=12,
+        n_epochs=10,
         batch_size=4096,
         learning_rate=0.05,
-        reg=0.05,
+        reg=0.06,
         optimizer="adagrad",
-        init_std=0.1,
+        init_std=0.03,
         biased=True,
         clip_predictions=True,
         early_stopping=False,
