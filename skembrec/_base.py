@@ -440,7 +440,8 @@ class BaseEmbeddingModel(BaseEstimator):
         user_index = int(self._user_vocab.transform(np.array([user], dtype=object))[0])
         scores = self._item_scores(user_index).astype(np.float64)
         if exclude_seen and user_index < self.n_users_:
-            seen = self._seen.indices[self._seen.indptr[user_index]:self._seen.indptr[user_index + 1]]
+            start, stop = self._seen.indptr[user_index:user_index + 2]
+            seen = self._seen.indices[start:stop]
             scores[seen] = -np.inf
         candidates = np.flatnonzero(np.isfinite(scores))
         n = min(n, len(candidates))

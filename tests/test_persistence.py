@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
-from skembrec import _persistence
+from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF, _persistence
 from skembrec._vocab import IdVocabulary
 
 

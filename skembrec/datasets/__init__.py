@@ -4,6 +4,16 @@ Nothing here imports TensorFlow.
 """
 
 from ._base import find_dataset, get_data_home
+from ._fetch import fetch_movielens
+from ._movielens import load_movielens
+from ._netflix import load_netflix
 from ._synthetic import make_ratings
 
-__all__ = ["find_dataset", "get_data_home", "make_ratings"]
+__all__ = [
+    "fetch_movielens",
+    "find_dataset",
+    "get_data_home",
+    "load_movielens",
+    "load_netflix",
+    "make_ratings",
+]

@@ -149,10 +149,13 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         rating = self.global_mean_ + k.ops.sum(p(user) * q(item), axis=-1)
         tables = [Table(p.embeddings, "user", self.reg), Table(q.embeddings, "item", self.reg)]
         if self.biased:
-            bu = k.layers.Embedding(n_users + 1, 1, embeddings_initializer="zeros", name="user_bias")
-            bi = k.layers.Embedding(n_items + 1, 1, embeddings_initializer="zeros", name="item_bias")
+            bu = k.layers.Embedding(n_users + 1, 1, embeddings_initializer="zeros",
+                                    name="user_bias")
+            bi = k.layers.Embedding(n_items + 1, 1, embeddings_initializer="zeros",
+                                    name="item_bias")
             rating = rating + bu(user)[:, 0] + bi(item)[:, 0]
-            tables += [Table(bu.embeddings, "user", self.reg), Table(bi.embeddings, "item", self.reg)]
+            tables += [Table(bu.embeddings, "user", self.reg),
+                       Table(bi.embeddings, "item", self.reg)]
         return k.Model([user, item], rating, name="funk_mf"), tables
 
     @property
