@@ -155,31 +155,32 @@ class Trainer:
 
     def _step(self, users, items, target, weight):
         tf_ = tf()
+        total_weight = tf_.maximum(tf_.reduce_sum(weight), 1e-12)
         with tf_.GradientTape() as tape:
             output = self.model([users, items], training=True)
             per_example = self._example_loss(target, output)
-            for table in self.tables:
-                if table.reg > 0:
-                    index = users if table.side == "user" else items
-                    rows = tf_.gather(table.variable.value, index)
-                    per_example += table.reg * tf_.reduce_sum(
-                        tf_.square(tf_.reshape(rows, [tf_.shape(rows)[0], -1])), axis=1
-                    )
-            total_weight = tf_.maximum(tf_.reduce_sum(weight), 1e-12)
             loss = tf_.reduce_sum(weight * per_example) / total_weight
             if self.model.losses:
                 loss += tf_.add_n(self.model.losses)
         grads = tape.gradient(loss, self._table_vars + self._dense_vars)
         self.optimizer.begin_step()
+        share = weight / total_weight
         n_tables = len(self._table_vars)
-        for var, grad in zip(self._table_vars, grads[:n_tables]):
+        for table, var, grad in zip(self.tables, self._table_vars, grads[:n_tables]):
             if grad is None:
                 continue
-            # sum the rows of duplicate ids so each touched row is updated once
+            # one row per example (each table is read once per rating): sum
+            # the rows of duplicate ids so each touched row is updated once
             unique, position = tf_.unique(grad.indices)
-            summed = tf_.math.unsorted_segment_sum(
-                grad.values, position, tf_.shape(unique)[0]
-            )
+            n_unique = tf_.shape(unique)[0]
+            summed = tf_.math.unsorted_segment_sum(grad.values, position, n_unique)
+            if table.reg > 0:
+                # gradient of reg * sum_b w_b ||row_b||^2 / sum w, on the
+                # touched rows only (Surprise's per-rating regularisation)
+                row_share = tf_.math.unsorted_segment_sum(share, position, n_unique)
+                rows = tf_.gather(var, unique)
+                summed += (2.0 * table.reg) * tf_.reshape(
+                    row_share, [-1] + [1] * (len(var.shape) - 1)) * rows
             self.optimizer.sparse(var, unique, summed)
         for var, grad in zip(self._dense_vars, grads[n_tables:]):
             if grad is not None:
