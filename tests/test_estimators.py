@@ -343,3 +343,32 @@ def test_many_fits_do_not_grow_memory_without_bound(small_ratings):
         clone(FAST["FunkMF"]).set_params(random_state=i).fit(X, y).predict(X)
     gc.collect()
     assert rss_mb() - before < 150  # MB; a leak of every model would climb on
+
+
+def test_from_factors_serves_and_keeps_training(small_ratings, tmp_path):
+    X, y = small_ratings
+    trained = clone(FAST["FunkMF"]).fit(X, y)
+    # factors "trained elsewhere", handed over in a shuffled id order
+    order = np.random.default_rng(0).permutation(trained.n_users_)
+    imported = FunkMF.from_factors(
+        trained.user_ids_[order], trained.item_ids_,
+        trained.user_embeddings_[order], trained.item_embeddings_,
+        user_biases=trained.user_biases_[order], item_biases=trained.item_biases_,
+        global_mean=trained.global_mean_, rating_range=trained.rating_range_,
+        seen=X[["user", "item"]].to_numpy())
+    np.testing.assert_allclose(imported.predict(X), trained.predict(X), rtol=1e-5)
+    user = X.iloc[0, 0]
+    assert list(imported.recommend(user, n=5)) == list(trained.recommend(user, n=5))
+    imported.save(tmp_path / "imported.npz")
+    assert FunkMF.load(tmp_path / "imported.npz").n_iter_ == 0
+    imported.partial_fit(X, y)
+    assert imported.n_iter_ == 1
+
+
+def test_from_factors_rejects_inconsistent_tables():
+    with pytest.raises(ValueError, match="differ in size"):
+        FunkMF.from_factors([1], [1], np.ones((1, 2)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match="rows but there are 2 user ids"):
+        FunkMF.from_factors([1, 2], [1], np.ones((1, 2)), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        FunkMF.from_factors([1], [1], np.full((1, 2), np.nan), np.ones((1, 2)))

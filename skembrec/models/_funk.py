@@ -158,6 +158,75 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
                        Table(bi.embeddings, "item", self.reg)]
         return k.Model([user, item], rating, name="funk_mf"), tables
 
+    @classmethod
+    def from_factors(cls, user_ids, item_ids, user_factors, item_factors, *,
+                     user_biases=None, item_biases=None, global_mean=0.0,
+                     rating_range=None, seen=None, **params):
+        """Build a fitted FunkMF from factors trained elsewhere.
+
+        Factors from Spark MLlib's ALS, TorchRec or any other trainer become an
+        ordinary skembrec estimator: ``predict`` (with the cold-start
+        fallback), ``recommend``, ``similar_items``, ``save`` and further
+        training with ``partial_fit`` or ``warm_start`` all work.
+
+        Parameters
+        ----------
+        user_ids, item_ids : array-like of shape (n_users,), (n_items,)
+            Raw ids, in the row order of the factor tables.
+        user_factors, item_factors : array-like of shape (n_users, k), (n_items, k)
+        user_biases, item_biases : array-like of shape (n_users,), (n_items,), default=None
+            Biases; when both are None the model is unbiased (``biased=False``).
+        global_mean : float, default=0.0
+            The :math:`\\mu` added to every prediction.
+        rating_range : tuple (low, high), default=None
+            Clip predictions to this range; None disables clipping.
+        seen : array-like of shape (n_ratings, 2), default=None
+            (user, item) pairs already rated, excluded by ``recommend``.
+        **params
+            Further FunkMF parameters (e.g. for continued training).
+
+        Returns
+        -------
+        model : FunkMF
+            A fitted estimator with ``n_iter_ == 0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skembrec import FunkMF
+        >>> model = FunkMF.from_factors(["a", "b"], [10, 20, 30],
+        ...                             np.eye(2), np.ones((3, 2)), global_mean=3.0)
+        >>> model.predict([["a", 10], ["nobody", 20]])
+        array([4., 3.])
+        """
+        import numpy as np
+
+        from .._factors import install_factors
+
+        user_factors = np.asarray(user_factors, dtype=np.float32)
+        item_factors = np.asarray(item_factors, dtype=np.float32)
+        if user_factors.ndim != 2 or item_factors.ndim != 2:
+            raise ValueError("user_factors and item_factors must be 2-D tables")
+        if user_factors.shape[1] != item_factors.shape[1]:
+            raise ValueError(
+                f"user and item factors differ in size: {user_factors.shape[1]} "
+                f"vs {item_factors.shape[1]}")
+        biased = user_biases is not None or item_biases is not None
+        model = cls(n_factors=user_factors.shape[1], biased=biased,
+                    clip_predictions=rating_range is not None, **params)
+        tables = {"user_embedding": user_factors, "item_embedding": item_factors}
+        if biased:
+            n_u, n_i = len(user_factors), len(item_factors)
+            tables["user_bias"] = np.asarray(
+                np.zeros(n_u) if user_biases is None else user_biases,
+                dtype=np.float32).reshape(-1, 1)
+            tables["item_bias"] = np.asarray(
+                np.zeros(n_i) if item_biases is None else item_biases,
+                dtype=np.float32).reshape(-1, 1)
+        return install_factors(model, user_ids, item_ids, tables,
+                               global_mean=global_mean, rating_range=rating_range,
+                               seen=seen)
+
     @property
     def user_biases_(self):
         """Learnt user biases :math:`b_u`, in ``user_ids_`` order."""
