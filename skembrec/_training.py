@@ -22,8 +22,10 @@ OPTIMIZERS = ("adagrad", "adam", "sgd")
 class Table:
     """An embedding table the trainer updates sparsely.
 
-    ``side`` says which input indexes it (``"user"`` or ``"item"``) and
-    ``reg`` is the L2 coefficient applied to the rows a batch touches.
+    ``side`` says which input indexes it (``"user"`` or ``"item"``): the
+    graph must read the table exactly once per rating, through that index, so
+    its gradient's rows are the batch's ids in batch order. ``reg`` is the
+    L2 coefficient applied to the rows a batch touches.
     """
 
     variable: object
@@ -165,19 +167,25 @@ class Trainer:
         grads = tape.gradient(loss, self._table_vars + self._dense_vars)
         self.optimizer.begin_step()
         share = weight / total_weight
+        # every table is read once per rating through its side's index, so
+        # the duplicate structure of a batch is found once per side
+        sides = {}
+        for side, index in (("user", users), ("item", items)):
+            if any(t.side == side for t in self.tables):
+                unique, position = tf_.unique(index)
+                n_unique = tf_.shape(unique)[0]
+                row_share = tf_.math.unsorted_segment_sum(share, position, n_unique)
+                sides[side] = (unique, position, n_unique, row_share)
         n_tables = len(self._table_vars)
         for table, var, grad in zip(self.tables, self._table_vars, grads[:n_tables]):
             if grad is None:
                 continue
-            # one row per example (each table is read once per rating): sum
-            # the rows of duplicate ids so each touched row is updated once
-            unique, position = tf_.unique(grad.indices)
-            n_unique = tf_.shape(unique)[0]
+            unique, position, n_unique, row_share = sides[table.side]
+            # sum the rows of duplicate ids so each touched row is updated once
             summed = tf_.math.unsorted_segment_sum(grad.values, position, n_unique)
             if table.reg > 0:
-                # gradient of reg * sum_b w_b ||row_b||^2 / sum w, on the
+                # gradient of reg * sum_b w_b ||row_b||^2 / sum w on the
                 # touched rows only (Surprise's per-rating regularisation)
-                row_share = tf_.math.unsorted_segment_sum(share, position, n_unique)
                 rows = tf_.gather(var, unique)
                 summed += (2.0 * table.reg) * tf_.reshape(
                     row_share, [-1] + [1] * (len(var.shape) - 1)) * rows
