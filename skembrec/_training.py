@@ -34,79 +34,72 @@ class Table:
 
 
 class _Optimizer:
-    """Sparse and dense update rules of one optimizer, with their slots."""
+    """Sparse and dense update rules of one optimizer, with their slots.
+
+    Every write goes through a raw kernel on the variable's handle, so the
+    same code updates each replica's copy under ``MirroredStrategy`` (where
+    all replicas apply the same all-reduced gradient) and a plain variable.
+    """
 
     def __init__(self, name, learning_rate, variables):
         tf_ = tf()
         self.name = name
         self.lr = tf_.constant(learning_rate, tf_.float32)
-        self.step = tf_.Variable(0, dtype=tf_.int64, trainable=False)
+        self.step = tf_.Variable(
+            0, dtype=tf_.int64, trainable=False,
+            aggregation=tf_.VariableAggregation.ONLY_FIRST_REPLICA)
         self.slots = {}
         for var in variables:
-            ref = var.ref()
-            if name == "adagrad":
-                self.slots[ref] = (
-                    tf_.Variable(tf_.zeros_like(var), trainable=False),
-                )
-            elif name == "adam":
-                self.slots[ref] = (
-                    tf_.Variable(tf_.zeros_like(var), trainable=False),
-                    tf_.Variable(tf_.zeros_like(var), trainable=False),
-                )
-            else:
-                self.slots[ref] = ()
+            n_slots = {"adagrad": 1, "adam": 2}.get(name, 0)
+            self.slots[var.ref()] = tuple(
+                tf_.Variable(tf_.zeros_like(var), trainable=False) for _ in range(n_slots))
 
     def begin_step(self):
         tf_ = tf()
         self.step.assign_add(1)
-        if self.name == "adam":
-            t = tf_.cast(self.step, tf_.float32)
-            self._adam_lr = self.lr * tf_.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        t = tf_.cast(self.step, tf_.float32) + 0.0
+        self._beta1_power = 0.9**t
+        self._beta2_power = 0.999**t
 
     def sparse(self, var, indices, grad):
         """Update only ``var[indices]``; ``indices`` are unique."""
         tf_ = tf()
+        raw = tf_.raw_ops
         slots = self.slots[var.ref()]
         if self.name == "adagrad":
-            tf_.raw_ops.ResourceSparseApplyAdagradV2(
-                var=var.handle,
-                accum=slots[0].handle,
-                lr=self.lr,
-                epsilon=tf_.constant(1e-7),
-                grad=grad,
-                indices=indices,
-                use_locking=False,
-            )
+            raw.ResourceSparseApplyAdagradV2(
+                var=var.handle, accum=slots[0].handle, lr=self.lr,
+                epsilon=tf_.constant(1e-7), grad=grad, indices=indices)
         elif self.name == "adam":
+            # lazy Adam: moments of the touched rows only
             m, v = slots
             m_rows = 0.9 * tf_.gather(m, indices) + 0.1 * grad
             v_rows = 0.999 * tf_.gather(v, indices) + 0.001 * tf_.square(grad)
-            m.scatter_update(tf_.IndexedSlices(m_rows, indices))
-            v.scatter_update(tf_.IndexedSlices(v_rows, indices))
-            delta = self._adam_lr * m_rows / (tf_.sqrt(v_rows) + 1e-7)
-            var.scatter_sub(tf_.IndexedSlices(delta, indices))
+            raw.ResourceScatterUpdate(resource=m.handle, indices=indices, updates=m_rows)
+            raw.ResourceScatterUpdate(resource=v.handle, indices=indices, updates=v_rows)
+            lr = self.lr * tf_.sqrt(1 - self._beta2_power) / (1 - self._beta1_power)
+            raw.ResourceScatterSub(resource=var.handle, indices=indices,
+                                   updates=lr * m_rows / (tf_.sqrt(v_rows) + 1e-7))
         else:
-            var.scatter_sub(tf_.IndexedSlices(self.lr * grad, indices))
+            raw.ResourceScatterSub(resource=var.handle, indices=indices,
+                                   updates=self.lr * grad)
 
     def dense(self, var, grad):
         tf_ = tf()
+        raw = tf_.raw_ops
         slots = self.slots[var.ref()]
         if self.name == "adagrad":
-            tf_.raw_ops.ResourceApplyAdagradV2(
-                var=var.handle,
-                accum=slots[0].handle,
-                lr=self.lr,
-                epsilon=tf_.constant(1e-7),
-                grad=grad,
-                use_locking=False,
-            )
+            raw.ResourceApplyAdagradV2(
+                var=var.handle, accum=slots[0].handle, lr=self.lr,
+                epsilon=tf_.constant(1e-7), grad=grad)
         elif self.name == "adam":
-            m, v = slots
-            m.assign(0.9 * m + 0.1 * grad)
-            v.assign(0.999 * v + 0.001 * tf_.square(grad))
-            var.assign_sub(self._adam_lr * m / (tf_.sqrt(v) + 1e-7))
+            raw.ResourceApplyAdam(
+                var=var.handle, m=slots[0].handle, v=slots[1].handle,
+                beta1_power=self._beta1_power, beta2_power=self._beta2_power,
+                lr=self.lr, beta1=tf_.constant(0.9), beta2=tf_.constant(0.999),
+                epsilon=tf_.constant(1e-7), grad=grad)
         else:
-            var.assign_sub(self.lr * grad)
+            raw.ResourceApplyGradientDescent(var=var.handle, alpha=self.lr, delta=grad)
 
 
 class Trainer:
@@ -143,6 +136,11 @@ class Trainer:
         self.optimizer = _Optimizer(
             optimizer, learning_rate, self._table_vars + self._dense_vars
         )
+        # `with strategy.scope(): est.fit(X, y)` (the Keras convention) trains
+        # data-parallel over the strategy's replicas; the model and the slots
+        # were created inside that scope, so they are mirrored
+        strategy = tf_.distribute.get_strategy()
+        self._strategy = strategy if strategy.num_replicas_in_sync > 1 else None
         self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
         self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
 
@@ -156,17 +154,57 @@ class Trainer:
         )
 
     def _step(self, users, items, target, weight):
+        """One step on a global batch; returns (weighted loss sum, weight sum)."""
         tf_ = tf()
+        if self._strategy is None:
+            return self._replica_step(users, items, target, weight)
+        # every replica receives the whole batch and trains on its own slice
+        results = self._strategy.run(self._replica_step, args=(users, items, target, weight))
+        return tuple(self._strategy.reduce(tf_.distribute.ReduceOp.SUM, r, axis=None)
+                     for r in results)
+
+    def _replica_step(self, users, items, target, weight):
+        tf_ = tf()
+        # the loss is scaled by the global batch's weight, so summing the
+        # replicas' gradients gives exactly the single-device gradient
         total_weight = tf_.maximum(tf_.reduce_sum(weight), 1e-12)
+        local_users, local_items, local_target, local_weight = users, items, target, weight
+        context = None
+        if self._strategy is not None:
+            context = tf_.distribute.get_replica_context()
+            replica = context.replica_id_in_sync_group
+            n_replicas = context.num_replicas_in_sync
+            n = tf_.shape(users)[0]
+            lo, hi = n * replica // n_replicas, n * (replica + 1) // n_replicas
+            local_users, local_items = users[lo:hi], items[lo:hi]
+            local_target, local_weight = target[lo:hi], weight[lo:hi]
         with tf_.GradientTape() as tape:
-            output = self.model([users, items], training=True)
-            per_example = self._example_loss(target, output)
-            loss = tf_.reduce_sum(weight * per_example) / total_weight
+            output = self.model([local_users, local_items], training=True)
+            per_example = self._example_loss(local_target, output)
+            loss = tf_.reduce_sum(local_weight * per_example) / total_weight
             if self.model.losses:
-                loss += tf_.add_n(self.model.losses)
-        grads = tape.gradient(loss, self._table_vars + self._dense_vars)
+                penalty = tf_.add_n(self.model.losses)
+                if context is not None:
+                    penalty /= tf_.cast(context.num_replicas_in_sync, penalty.dtype)
+                loss += penalty
+        variables = self._table_vars + self._dense_vars
+        grads = tape.gradient(loss, variables)
+        if context is not None:
+            # sparse gradients are gathered (their rows concatenated in
+            # replica order, i.e. in global batch order), dense ones summed
+            present = [n for n, g in enumerate(grads) if g is not None]
+            reduced = context.all_reduce(tf_.distribute.ReduceOp.SUM,
+                                         [grads[n] for n in present])
+            grads = list(grads)
+            for n, g in zip(present, reduced):
+                grads[n] = g
+        self._apply(grads, users, items, weight / total_weight)
+        return tf_.reduce_sum(local_weight * per_example), tf_.reduce_sum(local_weight)
+
+    def _apply(self, grads, users, items, share):
+        """Apply gradients whose table rows follow the global batch order."""
+        tf_ = tf()
         self.optimizer.begin_step()
-        share = weight / total_weight
         # every table is read once per rating through its side's index, so
         # the duplicate structure of a batch is found once per side
         sides = {}
@@ -193,7 +231,6 @@ class Trainer:
         for var, grad in zip(self._dense_vars, grads[n_tables:]):
             if grad is not None:
                 self.optimizer.dense(var, tf_.convert_to_tensor(grad))
-        return tf_.reduce_sum(weight * per_example), tf_.reduce_sum(weight)
 
     def _epoch_fn(self, users, items, target, weight, seed):
         tf_ = tf()
@@ -201,6 +238,13 @@ class Trainer:
         order = tf_.random.experimental.stateless_shuffle(tf_.range(n), seed=seed)
         batch = self.batch_size
         n_batches = (n + batch - 1) // batch
+        if self._strategy is not None:
+            # replicas exchange gradients of equal shapes only: fill the last
+            # batch with a weightless rating of the unknown user and item,
+            # whose table rows are refilled after training anyway
+            users, items, target, weight = self._with_padding_row(users, items, target, weight)
+            order = tf_.concat([order, tf_.fill([n_batches * batch - n], n)], axis=0)
+            n = n_batches * batch
         loss_sum = tf_.constant(0.0)
         weight_sum = tf_.constant(0.0)
         for b in tf_.range(n_batches):
@@ -214,6 +258,16 @@ class Trainer:
             loss_sum += step_loss
             weight_sum += step_weight
         return loss_sum / tf_.maximum(weight_sum, 1e-12)
+
+    def _with_padding_row(self, users, items, target, weight):
+        tf_ = tf()
+        unknown = {t.side: t.variable.shape[0] - 1 for t in self.tables}
+        return (
+            tf_.concat([users, [unknown.get("user", 0)]], axis=0),
+            tf_.concat([items, [unknown.get("item", 0)]], axis=0),
+            tf_.concat([target, tf_.zeros([1], target.dtype)], axis=0),
+            tf_.concat([weight, tf_.zeros([1], weight.dtype)], axis=0),
+        )
 
     def _evaluate_fn(self, users, items, target, weight):
         tf_ = tf()
