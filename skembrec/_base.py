@@ -64,14 +64,16 @@ class BaseEmbeddingModel(BaseEstimator):
         raise NotImplementedError
 
     # -- scikit-learn API -------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the model to ratings.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or RatingShards
             Column 0 holds user ids, column 1 item ids (any hashable values);
-            further columns are ignored by this model.
+            further columns are ignored by this model. A
+            :class:`~skembrec.datasets.RatingShards` folder streams the ratings
+            from disk instead (then ``y`` is None).
         y : array-like of shape (n_samples,)
             The ratings.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -84,6 +86,8 @@ class BaseEmbeddingModel(BaseEstimator):
         """
         self._validate_params()
         incremental = self.warm_start and hasattr(self, "n_iter_")
+        if _is_shards(X):
+            return self._fit_shards(X, y, sample_weight, incremental=incremental)
         return self._fit(X, y, sample_weight, n_epochs=self.n_epochs,
                          incremental=incremental)
 
@@ -100,6 +104,8 @@ class BaseEmbeddingModel(BaseEstimator):
         """
         self._validate_params()
         self._check_partial_fit_params(fit_params)
+        if _is_shards(X):
+            raise TypeError("partial_fit takes in-memory ratings; fit() streams shards")
         return self._fit(X, y, sample_weight, n_epochs=1,
                          incremental=hasattr(self, "n_iter_"), **fit_params)
 
@@ -210,23 +216,32 @@ class BaseEmbeddingModel(BaseEstimator):
             users, items, target, weight = (
                 users[train_idx], items[train_idx], target[train_idx], weight[train_idx])
         data = to_tensors(users, items, target, weight, self._target_dtype(tf_))
+        trainer = self._trainer()
+        self._run_epochs(lambda seed: trainer.run_epoch(data, seed), val, n_epochs, rng)
+
+    def _trainer(self):
         runtime = self._runtime_state()
         if runtime.trainer is None:
             runtime.trainer = Trainer(
                 runtime.model, runtime.tables, loss=self._loss, optimizer=self.optimizer,
                 learning_rate=self.learning_rate, batch_size=self.batch_size)
-        trainer = runtime.trainer
+        return runtime.trainer
+
+    def _run_epochs(self, run_epoch, val, n_epochs, rng):
+        """The epoch loop every fit shares: progress, early stopping, history."""
+        runtime = self._runtime_state()
         progress = _Progress(self.verbose, n_epochs)
         best, best_weights, no_change = np.inf, None, 0
         for epoch in range(n_epochs):
             start = time.perf_counter()
-            loss = trainer.run_epoch(data, seed=[int(rng.randint(_MAX_SEED)), epoch])
+            loss = run_epoch([int(rng.randint(_MAX_SEED)), epoch])
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"the training loss became {loss} at epoch {self.n_iter_ + 1}; "
                     "lower learning_rate or scale the ratings"
                 )
-            val_loss = self._validation_loss(trainer, val) if val is not None else None
+            val_loss = (self._validation_loss(runtime.trainer, val)
+                        if val is not None else None)
             self.history_["loss"].append(loss)
             self.history_["val_loss"].append(val_loss)
             self.n_iter_ += 1
@@ -243,6 +258,46 @@ class BaseEmbeddingModel(BaseEstimator):
             runtime.model.set_weights(best_weights)
         self._fill_unknown_rows()
         self._weights = None
+
+    def _fit_shards(self, shards, y, sample_weight, *, incremental):
+        """Fit from rating shards on disk, streaming every epoch."""
+        from ._streaming import TrainingStream, scan_shards
+
+        name = type(self).__name__
+        if y is not None or sample_weight is not None:
+            raise ValueError("the ratings come from the shards: call fit(shards) "
+                             "without y or sample_weight")
+        if self._loss != "squared_error":
+            raise TypeError(f"{name} cannot fit from shards; FunkMF and "
+                            "EmbeddingRegressor can")
+        if self.early_stopping or incremental:
+            raise ValueError("fitting from shards supports neither early_stopping "
+                             "nor warm_start")
+        previous = self._snapshot()
+        try:
+            user_ids, item_ids, stats = scan_shards(shards)
+            rng = check_random_state(self.random_state)
+            for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+                delattr(self, attr)
+            self._user_vocab = IdVocabulary(user_ids)
+            self._item_vocab = IdVocabulary(item_ids)
+            self._set_target_moments(*stats)
+            self._set_model(self._new_model(rng))
+            self.history_ = {"loss": [], "val_loss": []}
+            self.n_iter_ = 0
+            stream = TrainingStream(shards, self._user_vocab, self._item_vocab,
+                                    self.batch_size)
+            trainer = self._trainer()
+            self._run_epochs(lambda seed: trainer.run_stream_epoch(stream.epoch(seed[0])),
+                             None, self.n_epochs, rng)
+            # the rated pairs are not held in memory: recommend() cannot skip them
+            self._seen = None
+            self.n_users_, self.n_items_ = len(self._user_vocab), len(self._item_vocab)
+            self.user_ids_, self.item_ids_ = self._user_vocab.ids, self._item_vocab.ids
+        except BaseException:
+            self._restore(previous)
+            raise
+        return self
 
     def _validation_loss(self, trainer, val):
         n = int(val["users"].shape[0])
@@ -439,6 +494,10 @@ class BaseEmbeddingModel(BaseEstimator):
         n = _check_n(n)
         user_index = int(self._user_vocab.transform(np.array([user], dtype=object))[0])
         scores = self._item_scores(user_index).astype(np.float64)
+        if exclude_seen and self._seen is None:
+            raise ValueError(
+                "this model was fitted from shards and did not keep the rated "
+                "pairs; call recommend(..., exclude_seen=False)")
         if exclude_seen and user_index < self.n_users_:
             start, stop = self._seen.indptr[user_index:user_index + 2]
             seen = self._seen.indices[start:stop]
@@ -498,6 +557,12 @@ def _table_side(var, tables):
         if t.variable is var:
             return t.side
     raise KeyError(var.path)  # pragma: no cover
+
+
+def _is_shards(X):
+    from .datasets._shards import RatingShards
+
+    return isinstance(X, RatingShards)
 
 
 def _check_n(n):
@@ -565,6 +630,12 @@ class RatingRegressorMixin(RegressorMixin):
         self.global_mean_ = mean
         self.rating_range_ = (float(target.min()), float(target.max()))
         self._target_scale = float(np.sqrt(np.average((target - mean) ** 2, weights=w))) or 1.0
+
+    def _set_target_moments(self, count, total, total_sq, low, high):
+        mean = total / count
+        self.global_mean_ = mean
+        self.rating_range_ = (low, high)
+        self._target_scale = float(np.sqrt(max(total_sq / count - mean**2, 0.0))) or 1.0
 
     def _update_target_statistics(self, target):
         low, high = self.rating_range_

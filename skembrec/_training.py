@@ -142,6 +142,7 @@ class Trainer:
         strategy = tf_.distribute.get_strategy()
         self._strategy = strategy if strategy.num_replicas_in_sync > 1 else None
         self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
+        self._stream_epoch = tf_.function(self._stream_epoch_fn, reduce_retracing=True)
         self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
 
     # -- the graph ---------------------------------------------------------
@@ -259,6 +260,16 @@ class Trainer:
             weight_sum += step_weight
         return loss_sum / tf_.maximum(weight_sum, 1e-12)
 
+    def _stream_epoch_fn(self, dataset):
+        tf_ = tf()
+        loss_sum = tf_.constant(0.0)
+        weight_sum = tf_.constant(0.0)
+        for users, items, target, weight in dataset:
+            step_loss, step_weight = self._step(users, items, target, weight)
+            loss_sum += step_loss
+            weight_sum += step_weight
+        return loss_sum / tf_.maximum(weight_sum, 1e-12)
+
     def _with_padding_row(self, users, items, target, weight):
         tf_ = tf()
         unknown = {t.side: t.variable.shape[0] - 1 for t in self.tables}
@@ -285,6 +296,13 @@ class Trainer:
             tf().constant(seed, dtype=tf().int64),
         )
         return float(loss)
+
+    def run_stream_epoch(self, dataset):
+        """Train one epoch over a ``tf.data`` dataset of index batches."""
+        if self._strategy is not None:
+            raise ValueError("streaming from shards is not combined with a "
+                             "tf.distribute strategy")
+        return float(self._stream_epoch(dataset))
 
     def evaluate(self, data):
         """Mean (weighted) loss of the model on ``data``, without regularisation."""
