@@ -60,6 +60,7 @@ def tf():
 
             _configure_devices(module)
             _quiet_python_logger(module)
+        os.register_at_fork(after_in_child=_warn_forked)
         _STATE["tf"] = module
     return module
 
@@ -78,6 +79,20 @@ def keras():
             )
         _STATE["keras"] = module
     return module
+
+
+def _warn_forked():
+    # TensorFlow's thread pools do not survive fork(): a forked child that
+    # trains can hang. joblib's loky, Dask and Ray start fresh processes.
+    import warnings
+
+    warnings.warn(
+        "this process was forked after TensorFlow started; TensorFlow is not "
+        "fork-safe and a fit in the child may hang. Use joblib's default (loky) "
+        "backend, multiprocessing's 'spawn' start method, Dask or Ray instead.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
 def _quiet_python_logger(tf_module):
