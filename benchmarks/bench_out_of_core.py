@@ -77,7 +77,7 @@ def main():
     print(f"{'fit from':<10}{'fit s':>8}{'peak RSS MB':>13}{'test RMSE':>11}")
     for row in rows:
         print(f"{row['mode']:<10}{row['fit_s']:>8}{row['peak_rss_mb']:>13}{row['rmse']:>11}")
-    out = Path(__file__).parent / "results" / "out_of_core.json"
+    out = Path(__file__).parent / "results" / f"out_of_core_{args.n_ratings}.json"
     out.write_text(json.dumps({"n_ratings": args.n_ratings, "epochs": args.epochs,
                                "write_s": round(write_s, 1), "runs": rows}, indent=2))
 

@@ -56,6 +56,16 @@ def find_dataset(name):
 
     Looks in ``SKEMBREC_DATA`` first, then in ``../shared/datasets`` beside
     the checkout (or beside the working directory). Nothing is downloaded.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's folder name, e.g. ``"ml-100k"`` or ``"ml-latest-small"``.
+
+    Returns
+    -------
+    folder : pathlib.Path or None
+        The first existing folder of that name, or None when none is found.
     """
     for root in _candidate_roots():
         candidate = root / name

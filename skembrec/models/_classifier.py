@@ -28,7 +28,8 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     ----------
     n_factors : int, default=32
         Embedding size of users and items.
-    {dense}{common}
+    {dense}
+    {common}
 
     Attributes
     ----------
@@ -70,10 +71,10 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     >>> model.predict_proba(X[:2]).shape
     (2, 5)
     """.format(
-        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.0, alpha=1e-4).strip("\n") + "\n",
+        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.0, alpha=1e-4).strip(),
         common=COMMON_PARAMETERS.format(
             n_epochs=10, batch_size=2048, learning_rate=0.002, reg=0.0,
-            optimizer="adam", init_std=0.05).strip("\n"),
+            optimizer="adam", init_std=0.05).strip(),
         table=PARAMETER_TABLE,
     )
 

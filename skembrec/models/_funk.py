@@ -87,7 +87,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     """.format(
         common=COMMON_PARAMETERS.format(
             n_epochs=10, batch_size=4096, learning_rate=0.05, reg=0.06,
-            optimizer="adagrad", init_std=0.03).strip("\n"),
+            optimizer="adagrad", init_std=0.03).strip(),
         table=PARAMETER_TABLE,
     )
 

@@ -36,7 +36,8 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     ----------
     n_factors : int, default=32
         Embedding size of users and items.
-    {dense}{common}
+    {dense}
+    {common}
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in fit.
 
@@ -82,10 +83,10 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     >>> model.predict(X[:3]).shape
     (3,)
     """.format(
-        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.0, alpha=1e-4).strip("\n") + "\n",
+        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.0, alpha=1e-4).strip(),
         common=COMMON_PARAMETERS.format(
             n_epochs=10, batch_size=2048, learning_rate=0.002, reg=0.0,
-            optimizer="adam", init_std=0.05).strip("\n"),
+            optimizer="adam", init_std=0.05).strip(),
         table=PARAMETER_TABLE,
     )
 
