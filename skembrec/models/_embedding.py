@@ -32,6 +32,8 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         raise NotImplementedError
 
     def _build_graph(self, n_users, n_items, seeds):
+        from .._layers import SparseEmbedding
+
         k = keras()
         sizes = check_hidden_layer_sizes(self.hidden_layer_sizes, type(self).__name__)
         user = k.Input(shape=(), dtype="int32", name="user")
@@ -39,7 +41,7 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
 
         def table(n, dim, name):
             init = k.initializers.RandomNormal(stddev=self.init_std, seed=seeds())
-            return k.layers.Embedding(n + 1, dim, embeddings_initializer=init, name=name)
+            return SparseEmbedding(n + 1, dim, embeddings_initializer=init, name=name)
 
         p = table(n_users, self.user_factors or self.n_factors, "user_embedding")
         q = table(n_items, self.item_factors or self.n_factors, "item_embedding")

@@ -136,22 +136,24 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         self.warm_start = warm_start
 
     def _build_graph(self, n_users, n_items, seeds):
+        from .._layers import SparseEmbedding
+
         k = keras()
         user = k.Input(shape=(), dtype="int32", name="user")
         item = k.Input(shape=(), dtype="int32", name="item")
 
         def table(n, dim, name, std):
             init = k.initializers.RandomNormal(stddev=std, seed=seeds())
-            return k.layers.Embedding(n + 1, dim, embeddings_initializer=init, name=name)
+            return SparseEmbedding(n + 1, dim, embeddings_initializer=init, name=name)
 
         p = table(n_users, self.n_factors, "user_embedding", self.init_std)
         q = table(n_items, self.n_factors, "item_embedding", self.init_std)
         rating = self.global_mean_ + k.ops.sum(p(user) * q(item), axis=-1)
         tables = [Table(p.embeddings, "user", self.reg), Table(q.embeddings, "item", self.reg)]
         if self.biased:
-            bu = k.layers.Embedding(n_users + 1, 1, embeddings_initializer="zeros",
+            bu = SparseEmbedding(n_users + 1, 1, embeddings_initializer="zeros",
                                     name="user_bias")
-            bi = k.layers.Embedding(n_items + 1, 1, embeddings_initializer="zeros",
+            bi = SparseEmbedding(n_items + 1, 1, embeddings_initializer="zeros",
                                     name="item_bias")
             rating = rating + bu(user)[:, 0] + bi(item)[:, 0]
             tables += [Table(bu.embeddings, "user", self.reg),
