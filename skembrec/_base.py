@@ -442,8 +442,10 @@ class BaseEmbeddingModel(BaseEstimator):
         runtime = self._runtime_state()
         if runtime.predict_fn is None:
             model = runtime.model
+            # one trace serves every input length
+            spec = tf_.TensorSpec([None], tf_.int32)
             runtime.predict_fn = tf_.function(
-                lambda u, i: model([u, i], training=False), reduce_retracing=True)
+                lambda u, i: model([u, i], training=False), input_signature=[spec, spec])
         outputs = [
             runtime.predict_fn(
                 tf_.constant(users[lo:lo + _PREDICT_CHUNK], tf_.int32),
