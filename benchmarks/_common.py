@@ -260,6 +260,7 @@ def machine_info():
         "processor": platform.processor() or None,
         "cpu_count": os.cpu_count(),
         "load_average_start": load_average(),
+        "skembrec": package_info(),
     }
     try:
         from skembrec._backend import keras, tf
@@ -279,6 +280,25 @@ def machine_info():
         info["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
     except Exception:  # noqa: BLE001
         info["gpus"] = None
+    return info
+
+
+def package_info():
+    """Which skembrec was timed: its path, version, and the checkout's commit."""
+    import skembrec
+
+    path = Path(skembrec.__file__).resolve().parent
+    info = {"path": str(path), "version": getattr(skembrec, "__version__", None)}
+    try:
+        head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--", "."],
+                               capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            info["git_head"] = head.stdout.strip()
+            info["uncommitted_changes"] = bool(dirty.stdout.strip())
+    except (OSError, subprocess.SubprocessError):  # pragma: no cover
+        pass
     return info
 
 
