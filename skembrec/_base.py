@@ -49,6 +49,7 @@ class BaseEmbeddingModel(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "time_column": [str, numbers.Integral, None],
     }
 
     # what an unknown id's table row holds: "zero" (no contribution) or
@@ -58,10 +59,21 @@ class BaseEmbeddingModel(BaseEstimator):
 
     # -- the subclass contract ------------------------------------------------
     def _build_graph(self, n_users, n_items, seeds):
-        """Return ``(model, tables)``: a Keras model of ``[user, item]`` index
-        inputs (tables have ``n + 1`` rows, the last for unknown ids) and the
-        list of :class:`~skembrec._training.Table` it trains sparsely."""
+        """Return ``(model, tables)``: a Keras model of the :meth:`_graph_inputs`
+        (tables have ``n + 1`` rows, the last for unknown ids) and the list of
+        :class:`~skembrec._training.Table` it trains sparsely."""
         raise NotImplementedError
+
+    def _graph_inputs(self):
+        """Keras inputs ``(user, item, time)``; ``time`` is None unless the
+        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`."""
+        k = keras()
+        user = k.Input(shape=(), dtype="int32", name="user")
+        item = k.Input(shape=(), dtype="int32", name="item")
+        time_ = None
+        if self.time_column is not None:
+            time_ = k.Input(shape=(2,), dtype="float32", name="time")
+        return user, item, time_
 
     # -- scikit-learn API -------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
@@ -146,7 +158,8 @@ class BaseEmbeddingModel(BaseEstimator):
                 self._reset(users_raw, items_raw, target, weight, rng)
                 users = self._user_vocab.transform(users_raw)
                 items = self._item_vocab.transform(items_raw)
-            self._train(users, items, target, weight, n_epochs, rng)
+            extra = self._time_inputs(X, users, fitting=True, reset=not incremental)
+            self._train(users, items, target, weight, n_epochs, rng, extra)
             self._record_seen(users, items, reset=not incremental)
         except BaseException:
             self._restore(previous)
@@ -197,7 +210,29 @@ class BaseEmbeddingModel(BaseEstimator):
             self._set_model((model, tables))
         return self._user_vocab.transform(users_raw), self._item_vocab.transform(items_raw)
 
-    def _train(self, users, items, target, weight, n_epochs, rng):
+    def _time_inputs(self, X, users, *, fitting, reset=False):
+        """The extra model inputs of a time-aware model: ``()`` or ``(features,)``."""
+        from ._time import TimeFeatures, times_in_days
+
+        had_time = getattr(self, "_time", None) is not None
+        if not reset and had_time != (self.time_column is not None):
+            raise ValueError(
+                f"time_column={self.time_column!r} differs from the fitted model's "
+                f"({'a time column' if had_time else 'no time column'}); refit "
+                "from scratch (warm_start=False) after changing it")
+        if self.time_column is None:
+            if reset:
+                self._time = None
+            return ()
+        days = times_in_days(X, self.time_column, len(users))
+        n_users = len(self._user_vocab)
+        if reset:
+            self._time = TimeFeatures.fit(days, users, n_users)
+        elif fitting:
+            self._time.add(days, users, n_users)
+        return (self._time.transform(days, users),)
+
+    def _train(self, users, items, target, weight, n_epochs, rng, extra=()):
         tf_ = tf()
         if weight is None:
             weight = np.ones(len(users), dtype=np.float32)
@@ -212,10 +247,12 @@ class BaseEmbeddingModel(BaseEstimator):
             order = rng.permutation(len(users))
             val_idx, train_idx = order[:n_val], order[n_val:]
             val = to_tensors(users[val_idx], items[val_idx], target[val_idx],
-                             weight[val_idx], self._target_dtype(tf_))
+                             weight[val_idx], self._target_dtype(tf_),
+                             tuple(x[val_idx] for x in extra))
             users, items, target, weight = (
                 users[train_idx], items[train_idx], target[train_idx], weight[train_idx])
-        data = to_tensors(users, items, target, weight, self._target_dtype(tf_))
+            extra = tuple(x[train_idx] for x in extra)
+        data = to_tensors(users, items, target, weight, self._target_dtype(tf_), extra)
         trainer = self._trainer()
         self._run_epochs(lambda seed: trainer.run_epoch(data, seed), val, n_epochs, rng)
 
@@ -258,6 +295,11 @@ class BaseEmbeddingModel(BaseEstimator):
             runtime.model.set_weights(best_weights)
         self._fill_unknown_rows()
         self._weights = None
+        # trace the prediction graph now, so that the first predict() after
+        # fit costs what every later one does
+        extra = ((np.zeros((1, 2), np.float32),)
+                 if getattr(self, "_time", None) is not None else ())
+        self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), extra)
 
     def _fit_shards(self, shards, y, sample_weight, *, incremental):
         """Fit from rating shards on disk, streaming every epoch."""
@@ -273,6 +315,9 @@ class BaseEmbeddingModel(BaseEstimator):
         if self.early_stopping or incremental:
             raise ValueError("fitting from shards supports neither early_stopping "
                              "nor warm_start")
+        if self.time_column is not None:
+            raise ValueError("shards hold no time column: fit from shards with "
+                             "time_column=None")
         previous = self._snapshot()
         try:
             user_ids, item_ids, stats = scan_shards(shards)
@@ -281,6 +326,7 @@ class BaseEmbeddingModel(BaseEstimator):
                 delattr(self, attr)
             self._user_vocab = IdVocabulary(user_ids)
             self._item_vocab = IdVocabulary(item_ids)
+            self._time = None
             self._set_target_moments(*stats)
             self._set_model(self._new_model(rng))
             self.history_ = {"loss": [], "val_loss": []}
@@ -303,7 +349,8 @@ class BaseEmbeddingModel(BaseEstimator):
         n = int(val["users"].shape[0])
         total = 0.0
         for lo in range(0, n, _PREDICT_CHUNK):
-            part = {k: v[lo:lo + _PREDICT_CHUNK] for k, v in val.items()}
+            part = {k: v[lo:lo + _PREDICT_CHUNK] for k, v in val.items() if k != "extra"}
+            part["extra"] = tuple(x[lo:lo + _PREDICT_CHUNK] for x in val["extra"])
             total += trainer.evaluate(part) * float(np.sum(part["weight"]))
         return total / float(np.sum(val["weight"]))
 
@@ -341,6 +388,7 @@ class BaseEmbeddingModel(BaseEstimator):
         """A shallow copy of the state; objects a fit mutates are copied."""
         state = dict(vars(self))
         state["history_"] = copy.deepcopy(state.get("history_"))
+        state["_time"] = copy.deepcopy(state.get("_time"))  # warm start adds to it
         return state
 
     def _restore(self, state):
@@ -434,9 +482,9 @@ class BaseEmbeddingModel(BaseEstimator):
         users_raw, items_raw = _validation.check_X(self, X, reset=False)
         users = self._user_vocab.transform(users_raw, name="user id")
         items = self._item_vocab.transform(items_raw, name="item id")
-        return self._output(users, items)
+        return self._output(users, items, self._time_inputs(X, users, fitting=False))
 
-    def _output(self, users, items):
+    def _output(self, users, items, extra=()):
         """Model output for index arrays, in large compiled chunks."""
         tf_ = tf()
         runtime = self._runtime_state()
@@ -444,12 +492,15 @@ class BaseEmbeddingModel(BaseEstimator):
             model = runtime.model
             # one trace serves every input length
             spec = tf_.TensorSpec([None], tf_.int32)
+            specs = [tf_.TensorSpec([None, *x.shape[1:]], tf_.float32) for x in extra]
             runtime.predict_fn = tf_.function(
-                lambda u, i: model([u, i], training=False), input_signature=[spec, spec])
+                lambda u, i, *e: model([u, i, *e], training=False),
+                input_signature=[spec, spec, *specs])
         outputs = [
             runtime.predict_fn(
                 tf_.constant(users[lo:lo + _PREDICT_CHUNK], tf_.int32),
                 tf_.constant(items[lo:lo + _PREDICT_CHUNK], tf_.int32),
+                *(tf_.constant(x[lo:lo + _PREDICT_CHUNK], tf_.float32) for x in extra),
             ).numpy()
             for lo in range(0, len(users), _PREDICT_CHUNK)
         ]
@@ -472,7 +523,13 @@ class BaseEmbeddingModel(BaseEstimator):
 
     def _item_scores(self, user_index):
         items = np.arange(self.n_items_)
-        return self._score_output(self._output(np.full_like(items, user_index), items))
+        users = np.full_like(items, user_index)
+        extra = ()
+        if getattr(self, "_time", None) is not None:
+            # a time-aware model ranks the items as of the last day of fit
+            days = np.full(len(items), self._time.last_day())
+            extra = (self._time.transform(days, users),)
+        return self._score_output(self._output(users, items, extra))
 
     def recommend(self, user, n=10, *, exclude_seen=True):
         """Return the ``n`` items with the highest predicted score for ``user``.

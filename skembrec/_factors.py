@@ -12,6 +12,10 @@ def install_factors(model, user_ids, item_ids, tables, *, global_mean, rating_ra
     per id; the reserved unknown row is appended here.
     """
     model._validate_params()
+    if model.time_column is not None:
+        raise ValueError("factors trained elsewhere carry no time effects: "
+                         "build the model with time_column=None")
+    model._time = None
     user_vocab, user_codes = IdVocabulary.fit(np.asarray(user_ids, dtype=object), name="user id")
     item_vocab, item_codes = IdVocabulary.fit(np.asarray(item_ids, dtype=object), name="item id")
     if len(user_vocab) != len(user_codes) or len(item_vocab) != len(item_codes):

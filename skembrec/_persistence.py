@@ -58,6 +58,12 @@ def save(estimator, path):
     for n, w in enumerate(weights):
         arrays[f"weight_{n}"] = np.ascontiguousarray(w)
     header["n_weights"] = len(weights)
+    time_features = vars(estimator).get("_time")
+    if time_features is not None:
+        header["time"] = {"origin": time_features.origin, "span": time_features.span,
+                          "drift_scale": time_features.drift_scale}
+        arrays["time_user_sum"] = time_features.user_sum
+        arrays["time_user_count"] = time_features.user_count
     seen = estimator._seen
     arrays["seen_indptr"], arrays["seen_indices"] = seen.indptr, seen.indices
     header["seen_shape"] = list(seen.shape)
@@ -124,6 +130,12 @@ def load(path, expected_class=None):
     state["_user_vocab"] = IdVocabulary(_ids_from_store(header["vocab"]["user"], arrays))
     state["_item_vocab"] = IdVocabulary(_ids_from_store(header["vocab"]["item"], arrays))
     state["_weights"] = [arrays[f"weight_{n}"] for n in range(header["n_weights"])]
+    state["_time"] = None
+    if "time" in header:
+        from ._time import TimeFeatures
+
+        state["_time"] = TimeFeatures(**header["time"], user_sum=arrays["time_user_sum"],
+                                      user_count=arrays["time_user_count"])
     n_users, n_items = header["seen_shape"]
     state["_seen"] = csr_matrix(
         (np.ones(len(arrays["seen_indices"]), dtype=np.bool_),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ._backend import tf
 
-OPTIMIZERS = ("adagrad", "adam", "sgd")
+OPTIMIZERS = ("adagrad", "adam", "adamax", "sgd")
 
 
 @dataclass
@@ -50,7 +50,7 @@ class _Optimizer:
             aggregation=tf_.VariableAggregation.ONLY_FIRST_REPLICA)
         self.slots = {}
         for var in variables:
-            n_slots = {"adagrad": 1, "adam": 2}.get(name, 0)
+            n_slots = {"adagrad": 1, "adam": 2, "adamax": 2}.get(name, 0)
             self.slots[var.ref()] = tuple(
                 tf_.Variable(tf_.zeros_like(var), trainable=False) for _ in range(n_slots))
 
@@ -80,6 +80,16 @@ class _Optimizer:
             lr = self.lr * tf_.sqrt(1 - self._beta2_power) / (1 - self._beta1_power)
             raw.ResourceScatterSub(resource=var.handle, indices=indices,
                                    updates=lr * m_rows / (tf_.sqrt(v_rows) + 1e-7))
+        elif self.name == "adamax":
+            # lazy Adamax (Adam with an infinity norm), as Keras defines it
+            m, u = slots
+            m_rows = 0.9 * tf_.gather(m, indices) + 0.1 * grad
+            u_rows = tf_.maximum(0.999 * tf_.gather(u, indices), tf_.abs(grad))
+            raw.ResourceScatterUpdate(resource=m.handle, indices=indices, updates=m_rows)
+            raw.ResourceScatterUpdate(resource=u.handle, indices=indices, updates=u_rows)
+            lr = self.lr / (1 - self._beta1_power)
+            raw.ResourceScatterSub(resource=var.handle, indices=indices,
+                                   updates=lr * m_rows / (u_rows + 1e-7))
         else:
             raw.ResourceScatterSub(resource=var.handle, indices=indices,
                                    updates=self.lr * grad)
@@ -98,6 +108,11 @@ class _Optimizer:
                 beta1_power=self._beta1_power, beta2_power=self._beta2_power,
                 lr=self.lr, beta1=tf_.constant(0.9), beta2=tf_.constant(0.999),
                 epsilon=tf_.constant(1e-7), grad=grad)
+        elif self.name == "adamax":
+            raw.ResourceApplyAdaMax(
+                var=var.handle, m=slots[0].handle, v=slots[1].handle,
+                beta1_power=self._beta1_power, lr=self.lr, beta1=tf_.constant(0.9),
+                beta2=tf_.constant(0.999), epsilon=tf_.constant(1e-7), grad=grad)
         else:
             raw.ResourceApplyGradientDescent(var=var.handle, alpha=self.lr, delta=grad)
 
@@ -115,7 +130,7 @@ class Trainer:
         the rows each batch touches.
     loss : {"squared_error", "cross_entropy"}
         Per-example loss between targets and the model's output.
-    optimizer : {"adagrad", "adam", "sgd"}
+    optimizer : {"adagrad", "adam", "adamax", "sgd"}
     learning_rate : float
     batch_size : int
     """
@@ -154,22 +169,28 @@ class Trainer:
             labels=tf_.cast(target, tf_.int32), logits=output
         )
 
-    def _step(self, users, items, target, weight):
-        """One step on a global batch; returns (weighted loss sum, weight sum)."""
+    def _step(self, users, items, target, weight, extra):
+        """One step on a global batch; returns (weighted loss sum, weight sum).
+
+        ``extra`` is a tuple of further model inputs, row-aligned with the
+        batch (the time features of time-aware models), possibly empty.
+        """
         tf_ = tf()
         if self._strategy is None:
-            return self._replica_step(users, items, target, weight)
+            return self._replica_step(users, items, target, weight, extra)
         # every replica receives the whole batch and trains on its own slice
-        results = self._strategy.run(self._replica_step, args=(users, items, target, weight))
+        results = self._strategy.run(self._replica_step,
+                                     args=(users, items, target, weight, extra))
         return tuple(self._strategy.reduce(tf_.distribute.ReduceOp.SUM, r, axis=None)
                      for r in results)
 
-    def _replica_step(self, users, items, target, weight):
+    def _replica_step(self, users, items, target, weight, extra):
         tf_ = tf()
         # the loss is scaled by the global batch's weight, so summing the
         # replicas' gradients gives exactly the single-device gradient
         total_weight = tf_.maximum(tf_.reduce_sum(weight), 1e-12)
         local_users, local_items, local_target, local_weight = users, items, target, weight
+        local_extra = extra
         context = None
         if self._strategy is not None:
             context = tf_.distribute.get_replica_context()
@@ -179,8 +200,9 @@ class Trainer:
             lo, hi = n * replica // n_replicas, n * (replica + 1) // n_replicas
             local_users, local_items = users[lo:hi], items[lo:hi]
             local_target, local_weight = target[lo:hi], weight[lo:hi]
+            local_extra = tuple(x[lo:hi] for x in extra)
         with tf_.GradientTape() as tape:
-            output = self.model([local_users, local_items], training=True)
+            output = self.model([local_users, local_items, *local_extra], training=True)
             per_example = self._example_loss(local_target, output)
             loss = tf_.reduce_sum(local_weight * per_example) / total_weight
             if self.model.losses:
@@ -233,7 +255,7 @@ class Trainer:
             if grad is not None:
                 self.optimizer.dense(var, tf_.convert_to_tensor(grad))
 
-    def _epoch_fn(self, users, items, target, weight, seed):
+    def _epoch_fn(self, users, items, target, weight, extra, seed):
         tf_ = tf()
         n = tf_.shape(users)[0]
         order = tf_.random.experimental.stateless_shuffle(tf_.range(n), seed=seed)
@@ -243,7 +265,8 @@ class Trainer:
             # replicas exchange gradients of equal shapes only: fill the last
             # batch with a weightless rating of the unknown user and item,
             # whose table rows are refilled after training anyway
-            users, items, target, weight = self._with_padding_row(users, items, target, weight)
+            users, items, target, weight, extra = self._with_padding_row(
+                users, items, target, weight, extra)
             order = tf_.concat([order, tf_.fill([n_batches * batch - n], n)], axis=0)
             n = n_batches * batch
         loss_sum = tf_.constant(0.0)
@@ -255,6 +278,7 @@ class Trainer:
                 tf_.gather(items, index),
                 tf_.gather(target, index),
                 tf_.gather(weight, index),
+                tuple(tf_.gather(x, index) for x in extra),
             )
             loss_sum += step_loss
             weight_sum += step_weight
@@ -265,12 +289,12 @@ class Trainer:
         loss_sum = tf_.constant(0.0)
         weight_sum = tf_.constant(0.0)
         for users, items, target, weight in dataset:
-            step_loss, step_weight = self._step(users, items, target, weight)
+            step_loss, step_weight = self._step(users, items, target, weight, ())
             loss_sum += step_loss
             weight_sum += step_weight
         return loss_sum / tf_.maximum(weight_sum, 1e-12)
 
-    def _with_padding_row(self, users, items, target, weight):
+    def _with_padding_row(self, users, items, target, weight, extra):
         tf_ = tf()
         unknown = {t.side: t.variable.shape[0] - 1 for t in self.tables}
         return (
@@ -278,11 +302,12 @@ class Trainer:
             tf_.concat([items, [unknown.get("item", 0)]], axis=0),
             tf_.concat([target, tf_.zeros([1], target.dtype)], axis=0),
             tf_.concat([weight, tf_.zeros([1], weight.dtype)], axis=0),
+            tuple(tf_.concat([x, tf_.zeros_like(x[:1])], axis=0) for x in extra),
         )
 
-    def _evaluate_fn(self, users, items, target, weight):
+    def _evaluate_fn(self, users, items, target, weight, extra):
         tf_ = tf()
-        output = self.model([users, items], training=False)
+        output = self.model([users, items, *extra], training=False)
         per_example = self._example_loss(target, output)
         return tf_.reduce_sum(weight * per_example) / tf_.maximum(
             tf_.reduce_sum(weight), 1e-12
@@ -292,7 +317,7 @@ class Trainer:
     def run_epoch(self, data, seed):
         """Train one epoch over ``data`` (a dict of tensors); return its loss."""
         loss = self._epoch(
-            data["users"], data["items"], data["target"], data["weight"],
+            data["users"], data["items"], data["target"], data["weight"], data["extra"],
             tf().constant(seed, dtype=tf().int64),
         )
         return float(loss)
@@ -306,17 +331,20 @@ class Trainer:
 
     def evaluate(self, data):
         """Mean (weighted) loss of the model on ``data``, without regularisation."""
-        return float(
-            self._evaluate(data["users"], data["items"], data["target"], data["weight"])
-        )
+        return float(self._evaluate(data["users"], data["items"], data["target"],
+                                    data["weight"], data["extra"]))
 
 
-def to_tensors(users, items, target, weight, target_dtype):
-    """Move one dataset into (device) memory once, for all its epochs."""
+def to_tensors(users, items, target, weight, target_dtype, extra=()):
+    """Move one dataset into (device) memory once, for all its epochs.
+
+    ``extra`` holds further float inputs of the model, one row per rating.
+    """
     tf_ = tf()
     return {
         "users": tf_.constant(users, dtype=tf_.int32),
         "items": tf_.constant(items, dtype=tf_.int32),
         "target": tf_.constant(target, dtype=target_dtype),
         "weight": tf_.constant(weight, dtype=tf_.float32),
+        "extra": tuple(tf_.constant(x, dtype=tf_.float32) for x in extra),
     }

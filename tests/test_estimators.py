@@ -67,6 +67,19 @@ def test_classifier_beats_majority_class_on_planted_structure(planted):
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X_test))
 
+    # the median decision: same model, the label that minimises expected |error|
+    clf.set_params(decision="median")
+    median = clf.predict(X_test)
+    below = np.cumsum(proba, axis=1)
+    index = np.searchsorted(clf.classes_, median)
+    assert np.all(below[np.arange(len(median)), index] >= 0.5 - 1e-9)
+    assert np.all((index == 0) | (below[np.arange(len(median)), index - 1] < 0.5 + 1e-9))
+    mode = clf.classes_[proba.argmax(axis=1)]
+    assert np.mean(np.abs(median - y_test)) < np.mean(np.abs(mode - y_test))
+    clf.set_params(decision="mean")
+    with pytest.raises(ValueError, match="decision"):
+        clf.predict(X_test)
+
 
 def test_same_random_state_same_predictions(estimator, small_ratings):
     X, y = small_ratings

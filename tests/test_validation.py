@@ -99,6 +99,11 @@ def test_bad_dense_hyperparameters(params, error, match, Xy):
         EmbeddingRegressor(**params).fit(*Xy)
 
 
+def test_bad_decision_rule(Xy):
+    with pytest.raises(ValueError, match="decision"):
+        EmbeddingClassifier(decision="mean").fit(*Xy)
+
+
 @pytest.mark.parametrize(
     "weight, match",
     [

@@ -6,8 +6,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation
+from .._sklearn_compat import StrOptions
 from ._embedding import EmbeddingMLPBase
-from ._params import COMMON_PARAMETERS, PARAMETER_TABLE
+from ._params import COMMON_PARAMETERS, PARAMETER_TABLE, TIME_PARAMETER
 from ._regressor import DENSE_PARAMETERS
 
 
@@ -20,9 +21,11 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     .. math:: -\\sum w_{{ui}} \\log \\mathrm{{softmax}}(f([p_u \\| q_i]))_{{r_{{ui}}}}
               / \\sum w_{{ui}} + \\lambda\\text{{-}} \\text{{and }} \\alpha\\text{{-penalties}}.
 
-    ``predict`` returns the most probable class, ``predict_proba`` the
-    distribution over ``classes_``, and ``score`` the accuracy. The classes
-    may be any discrete labels (1..5 stars, half stars, strings).
+    ``predict`` returns the most probable class (or, with
+    ``decision="median"``, the median of the predicted distribution),
+    ``predict_proba`` the distribution over ``classes_``, and ``score`` the
+    accuracy. The classes may be any discrete labels (1..5 stars, half
+    stars, strings).
 
     Parameters
     ----------
@@ -30,6 +33,14 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         Embedding size of users and items.
     {dense}
     {common}
+    {time}
+    decision : {{"mode", "median"}}, default="mode"
+        How ``predict`` turns the distribution into one label. ``"mode"``
+        is the most probable class, the right choice for accuracy.
+        ``"median"`` is the smallest class whose cumulative probability
+        reaches one half: for ordered labels such as stars it minimises the
+        expected absolute error, so it is the choice when the model is
+        judged by MAE (needs labels that sort in rating order).
 
     Attributes
     ----------
@@ -76,9 +87,17 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
             n_epochs=10, batch_size=2048, learning_rate=0.002, reg=0.0,
             optimizer="adam", init_std=0.05).strip(),
         table=PARAMETER_TABLE,
+        time=TIME_PARAMETER.format(
+            effect="concatenates the two features to the embeddings, before the "
+                   "first dense layer").strip(),
     )
 
     _loss = "cross_entropy"
+
+    _parameter_constraints = {
+        **EmbeddingMLPBase._parameter_constraints,
+        "decision": [StrOptions({"mode", "median"})],
+    }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -110,6 +129,8 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         random_state=None,
         verbose=0,
         warm_start=False,
+        time_column=None,
+        decision="mode",
     ):
         self.n_factors = n_factors
         self.user_factors = user_factors
@@ -132,6 +153,8 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.time_column = time_column
+        self.decision = decision
 
     # -- targets ---------------------------------------------------------------
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -218,14 +241,23 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """The most probable class for each (user, item) row.
+        """The most probable class (or the median class) for each (user, item) row.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The mode of :meth:`predict_proba`, or its median with
+            ``decision="median"``.
         """
         check_is_fitted(self, "n_iter_")
-        return self.classes_[np.argmax(self._raw_predict(X), axis=1)]
+        if self.decision not in ("mode", "median"):  # set_params after fit
+            raise ValueError(f"decision must be 'mode' or 'median', got {self.decision!r}")
+        logits = self._raw_predict(X)
+        if self.decision == "median":
+            # the first class whose cumulative probability reaches one half
+            cumulative = np.cumsum(_softmax(logits), axis=1)
+            return self.classes_[np.argmax(cumulative >= 0.5, axis=1)]
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 def _softmax(logits):

@@ -36,8 +36,7 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
 
         k = keras()
         sizes = check_hidden_layer_sizes(self.hidden_layer_sizes, type(self).__name__)
-        user = k.Input(shape=(), dtype="int32", name="user")
-        item = k.Input(shape=(), dtype="int32", name="item")
+        user, item, time_ = self._graph_inputs()
 
         def table(n, dim, name):
             init = k.initializers.RandomNormal(stddev=self.init_std, seed=seeds())
@@ -45,7 +44,8 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
 
         p = table(n_users, self.user_factors or self.n_factors, "user_embedding")
         q = table(n_items, self.item_factors or self.n_factors, "item_embedding")
-        x = k.layers.Concatenate(name="concat")([p(user), q(item)])
+        parts = [p(user), q(item)] + ([time_] if time_ is not None else [])
+        x = k.layers.Concatenate(name="concat")(parts)
         regularizer = k.regularizers.L2(self.alpha) if self.alpha > 0 else None
         for depth, units in enumerate(sizes):
             x = k.layers.Dense(
@@ -62,4 +62,5 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
                 x = k.layers.Dropout(self.dropout, seed=seeds(), name=f"dropout_{depth}")(x)
         output = self._output_layer(k, x, seeds, regularizer)
         tables = [Table(p.embeddings, "user", self.reg), Table(q.embeddings, "item", self.reg)]
-        return k.Model([user, item], output, name=type(self).__name__.lower()), tables
+        inputs = [user, item] + ([time_] if time_ is not None else [])
+        return k.Model(inputs, output, name=type(self).__name__.lower()), tables

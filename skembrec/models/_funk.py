@@ -1,9 +1,12 @@
 """FunkMF: Funk's biased matrix factorisation as a Keras graph."""
 
+import numbers
+
 from .._backend import keras
 from .._base import BaseEmbeddingModel, RatingRegressorMixin
+from .._sklearn_compat import Interval
 from .._training import Table
-from ._params import COMMON_PARAMETERS, PARAMETER_TABLE
+from ._params import COMMON_PARAMETERS, PARAMETER_TABLE, TIME_PARAMETER
 
 
 class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
@@ -35,6 +38,10 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         global mean.
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in fit.
+    {time}
+    n_time_bins : int, default=30
+        With ``time_column``: the number of equal time bins of the item
+        time bias :math:`b_{{i,\\mathrm{{Bin}}(t)}}` (Koren used 30).
 
     Attributes
     ----------
@@ -89,12 +96,18 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
             n_epochs=10, batch_size=4096, learning_rate=0.05, reg=0.06,
             optimizer="adagrad", init_std=0.03).strip(),
         table=PARAMETER_TABLE,
+        time=TIME_PARAMETER.format(
+            effect="adds timeSVD's time effects to the prediction: a user drift "
+                   ":math:`\\alpha_u \\mathrm{dev}_u(t)` and an item bias per time "
+                   "bin, :math:`b_{i,\\mathrm{Bin}(t)}` (both L2-penalised by "
+                   "``reg``)").strip(),
     )
 
     _parameter_constraints = {
         **BaseEmbeddingModel._parameter_constraints,
         "biased": ["boolean"],
         "clip_predictions": ["boolean"],
+        "n_time_bins": [Interval(numbers.Integral, 1, None, closed="left")],
     }
     _unknown_rows = "zero"
 
@@ -117,6 +130,8 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         random_state=None,
         verbose=0,
         warm_start=False,
+        time_column=None,
+        n_time_bins=30,
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -134,13 +149,14 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.time_column = time_column
+        self.n_time_bins = n_time_bins
 
     def _build_graph(self, n_users, n_items, seeds):
         from .._layers import SparseEmbedding
 
         k = keras()
-        user = k.Input(shape=(), dtype="int32", name="user")
-        item = k.Input(shape=(), dtype="int32", name="item")
+        user, item, time_ = self._graph_inputs()
 
         def table(n, dim, name, std):
             init = k.initializers.RandomNormal(stddev=std, seed=seeds())
@@ -158,7 +174,23 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
             rating = rating + bu(user)[:, 0] + bi(item)[:, 0]
             tables += [Table(bu.embeddings, "user", self.reg),
                        Table(bi.embeddings, "item", self.reg)]
-        return k.Model([user, item], rating, name="funk_mf"), tables
+        if time_ is None:
+            return k.Model([user, item], rating, name="funk_mf"), tables
+        # timeSVD's time effects: a user drift alpha_u * dev_u(t) and an item
+        # bias per time bin, b_{i,Bin(t)} (one row of n_time_bins per item)
+        drift = SparseEmbedding(n_users + 1, 1, embeddings_initializer="zeros",
+                                name="user_drift")
+        bins = SparseEmbedding(n_items + 1, self.n_time_bins,
+                               embeddings_initializer="zeros", name="item_time_bias")
+        position = time_[:, 1]
+        bin_index = k.ops.minimum(k.ops.cast(position * self.n_time_bins, "int32"),
+                                  self.n_time_bins - 1)
+        rating = (rating + drift(user)[:, 0] * time_[:, 0]
+                  + k.ops.sum(bins(item) * k.ops.one_hot(bin_index, self.n_time_bins),
+                              axis=-1))
+        tables += [Table(drift.embeddings, "user", self.reg),
+                   Table(bins.embeddings, "item", self.reg)]
+        return k.Model([user, item, time_], rating, name="funk_mf"), tables
 
     @classmethod
     def from_factors(cls, user_ids, item_ids, user_factors, item_factors, *,

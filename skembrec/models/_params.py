@@ -37,7 +37,7 @@ COMMON_PARAMETERS = """
     reg : float, default={reg}
         L2 penalty on the embedding rows (and biases) a rating touches, added
         per rating as in Surprise's SVD.
-    optimizer : {{"adagrad", "adam", "sgd"}}, default="{optimizer}"
+    optimizer : {{"adagrad", "adam", "adamax", "sgd"}}, default="{optimizer}"
         Update rule. Embedding tables are always updated sparsely: only the
         rows in the batch, and their optimizer state, are read and written.
     init_std : float, default={init_std}
@@ -62,3 +62,17 @@ COMMON_PARAMETERS = """
         Continue from the previous fit's weights (and vocabularies, grown with
         any new ids) instead of starting afresh.
 """
+
+# formatted with ``effect``: what the model does with the time features
+TIME_PARAMETER = """
+    time_column : str, int or None, default=None
+        The column of ``X`` holding each rating's time (epoch seconds, or
+        datetimes), by name (DataFrame) or position; it must come after the
+        two id columns. ``None`` ignores time. When set, the model reads two
+        features per rating: the deviation of its date from the user's mean
+        rating date, :math:`\\mathrm{{dev}}_u(t) = \\mathrm{{sign}}(t - \\bar t_u)
+        |t - \\bar t_u|^{{0.4}}` in days (Koren's timeSVD), and its position in
+        the time range of the fit (later dates count as its last day). It
+        {effect}. A user unseen in fit has no drift.
+"""
+

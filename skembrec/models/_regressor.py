@@ -2,7 +2,7 @@
 
 from .._base import RatingRegressorMixin
 from ._embedding import EmbeddingMLPBase
-from ._params import COMMON_PARAMETERS, PARAMETER_TABLE
+from ._params import COMMON_PARAMETERS, PARAMETER_TABLE, TIME_PARAMETER
 
 DENSE_PARAMETERS = """
     user_factors, item_factors : int or None, default=None
@@ -40,6 +40,7 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     {common}
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in fit.
+    {time}
 
     Attributes
     ----------
@@ -88,6 +89,9 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
             n_epochs=10, batch_size=2048, learning_rate=0.002, reg=0.0,
             optimizer="adam", init_std=0.05).strip(),
         table=PARAMETER_TABLE,
+        time=TIME_PARAMETER.format(
+            effect="concatenates the two features to the embeddings, before the "
+                   "first dense layer").strip(),
     )
 
     _parameter_constraints = {
@@ -120,6 +124,7 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         random_state=None,
         verbose=0,
         warm_start=False,
+        time_column=None,
     ):
         self.n_factors = n_factors
         self.user_factors = user_factors
@@ -143,6 +148,7 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.time_column = time_column
 
     def _output_layer(self, k, x, seeds, regularizer):
         out = k.layers.Dense(
