@@ -494,7 +494,7 @@ class BaseEmbeddingModel(BaseEstimator):
             spec = tf_.TensorSpec([None], tf_.int32)
             specs = [tf_.TensorSpec([None, *x.shape[1:]], tf_.float32) for x in extra]
             runtime.predict_fn = tf_.function(
-                lambda u, i, *e: model([u, i, *e], training=False),
+                lambda u, i, *e: tf_.cast(model([u, i, *e], training=False), tf_.float32),
                 input_signature=[spec, spec, *specs])
         outputs = [
             runtime.predict_fn(

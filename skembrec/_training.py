@@ -202,7 +202,11 @@ class Trainer:
             local_target, local_weight = target[lo:hi], weight[lo:hi]
             local_extra = tuple(x[lo:hi] for x in extra)
         with tf_.GradientTape() as tape:
-            output = self.model([local_users, local_items, *local_extra], training=True)
+            # under a mixed-precision policy the graph computes in float16 or
+            # bfloat16; the loss, like Keras', is taken in float32
+            output = tf_.cast(
+                self.model([local_users, local_items, *local_extra], training=True),
+                tf_.float32)
             per_example = self._example_loss(local_target, output)
             loss = tf_.reduce_sum(local_weight * per_example) / total_weight
             if self.model.losses:
@@ -307,7 +311,7 @@ class Trainer:
 
     def _evaluate_fn(self, users, items, target, weight, extra):
         tf_ = tf()
-        output = self.model([users, items, *extra], training=False)
+        output = tf_.cast(self.model([users, items, *extra], training=False), tf_.float32)
         per_example = self._example_loss(target, output)
         return tf_.reduce_sum(weight * per_example) / tf_.maximum(
             tf_.reduce_sum(weight), 1e-12

@@ -65,3 +65,25 @@ def test_one_sparse_step_matches_keras_and_leaves_other_rows(name):
     np.testing.assert_array_equal(p.embeddings.numpy()[untouched], p0[untouched])
     assert not np.allclose(p.embeddings.numpy()[users], p0[users])
     np.testing.assert_array_equal(q.embeddings.numpy()[[2, 4]], q0[[2, 4]])
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_a_global_mixed_precision_policy_trains_and_keeps_float32_ratings(policy, small_ratings):
+    from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
+    from skembrec._backend import keras
+
+    X, y = small_ratings
+    reference = FunkMF(n_factors=8, n_epochs=3, random_state=0).fit(X, y).predict(X)
+    keras().mixed_precision.set_global_policy(policy)
+    try:
+        funk = FunkMF(n_factors=8, n_epochs=3, random_state=0).fit(X, y)
+        # FunkMF stays float32: the same model as without the policy
+        np.testing.assert_allclose(funk.predict(X), reference, rtol=1e-5)
+        for est in (EmbeddingRegressor(n_factors=8, n_epochs=3, random_state=0),
+                    EmbeddingClassifier(n_factors=8, n_epochs=3, random_state=0)):
+            pred = est.fit(X, np.round(y)).predict(X)
+            assert pred.dtype.kind == "f" and np.all(np.isfinite(pred))
+        assert est.model_.get_layer("logits").compute_dtype == "float32"
+        assert est.predict_proba(X).sum(axis=1) == pytest.approx(1, rel=1e-5)
+    finally:
+        keras().mixed_precision.set_global_policy("float32")

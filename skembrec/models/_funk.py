@@ -160,7 +160,10 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
 
         def table(n, dim, name, std):
             init = k.initializers.RandomNormal(stddev=std, seed=seeds())
-            return SparseEmbedding(n + 1, dim, embeddings_initializer=init, name=name)
+            # float32 whatever the global Keras dtype policy: a dot product gains
+            # nothing from mixed precision, and ratings need float32 resolution
+            return SparseEmbedding(n + 1, dim, embeddings_initializer=init, name=name,
+                                   dtype="float32")
 
         p = table(n_users, self.n_factors, "user_embedding", self.init_std)
         q = table(n_items, self.n_factors, "item_embedding", self.init_std)
@@ -168,9 +171,9 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         tables = [Table(p.embeddings, "user", self.reg), Table(q.embeddings, "item", self.reg)]
         if self.biased:
             bu = SparseEmbedding(n_users + 1, 1, embeddings_initializer="zeros",
-                                    name="user_bias")
+                                    name="user_bias", dtype="float32")
             bi = SparseEmbedding(n_items + 1, 1, embeddings_initializer="zeros",
-                                    name="item_bias")
+                                    name="item_bias", dtype="float32")
             rating = rating + bu(user)[:, 0] + bi(item)[:, 0]
             tables += [Table(bu.embeddings, "user", self.reg),
                        Table(bi.embeddings, "item", self.reg)]
@@ -179,9 +182,10 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         # timeSVD's time effects: a user drift alpha_u * dev_u(t) and an item
         # bias per time bin, b_{i,Bin(t)} (one row of n_time_bins per item)
         drift = SparseEmbedding(n_users + 1, 1, embeddings_initializer="zeros",
-                                name="user_drift")
+                                name="user_drift", dtype="float32")
         bins = SparseEmbedding(n_items + 1, self.n_time_bins,
-                               embeddings_initializer="zeros", name="item_time_bias")
+                               embeddings_initializer="zeros", name="item_time_bias",
+                               dtype="float32")
         position = time_[:, 1]
         bin_index = k.ops.minimum(k.ops.cast(position * self.n_time_bins, "int32"),
                                   self.n_time_bins - 1)
