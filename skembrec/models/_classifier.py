@@ -223,6 +223,7 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
             kernel_initializer=k.initializers.GlorotUniform(seed=seeds()),
             kernel_regularizer=regularizer,
             name="logits",
+            dtype="float32",  # the head stays float32 under a mixed-precision policy
         )(x)
 
     # -- prediction ------------------------------------------------------------

@@ -84,9 +84,9 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     >>> model.predict(X[:3]).shape
     (3,)
     """.format(
-        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.0, alpha=1e-4).strip(),
+        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.3, alpha=1e-4).strip(),
         common=COMMON_PARAMETERS.format(
-            n_epochs=10, batch_size=2048, learning_rate=0.002, reg=0.0,
+            n_epochs=15, batch_size=2048, learning_rate=0.002, reg=0.0,
             optimizer="adam", init_std=0.05).strip(),
         table=PARAMETER_TABLE,
         time=TIME_PARAMETER.format(
@@ -107,10 +107,10 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         item_factors=None,
         hidden_layer_sizes=(64,),
         activation="relu",
-        dropout=0.0,
+        dropout=0.3,
         batch_norm=False,
         alpha=1e-4,
-        n_epochs=10,
+        n_epochs=15,
         batch_size=2048,
         learning_rate=0.002,
         reg=0.0,
@@ -156,6 +156,7 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
             kernel_initializer=k.initializers.GlorotUniform(seed=seeds()),
             kernel_regularizer=regularizer,
             name="rating",
+            dtype="float32",  # the head stays float32 under a mixed-precision policy
         )(x)
         # predict in rating units: the head learns standardised ratings
         return out[:, 0] * self._target_scale + self.global_mean_
