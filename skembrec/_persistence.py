@@ -62,8 +62,8 @@ def save(estimator, path):
     if time_features is not None:
         header["time"] = {"origin": time_features.origin, "span": time_features.span,
                           "drift_scale": time_features.drift_scale}
-        arrays["time_user_sum"] = time_features.user_sum
-        arrays["time_user_count"] = time_features.user_count
+        for name, values in time_features.arrays().items():
+            arrays[f"time_{name}"] = values
     seen = estimator._seen
     arrays["seen_indptr"], arrays["seen_indices"] = seen.indptr, seen.indices
     header["seen_shape"] = list(seen.shape)
@@ -134,8 +134,9 @@ def load(path, expected_class=None):
     if "time" in header:
         from ._time import TimeFeatures
 
-        state["_time"] = TimeFeatures(**header["time"], user_sum=arrays["time_user_sum"],
-                                      user_count=arrays["time_user_count"])
+        state["_time"] = TimeFeatures(**header["time"], **{
+            name: arrays[f"time_{name}"]
+            for name in ("user_sum", "user_count", "user_first", "user_last")})
     n_users, n_items = header["seen_shape"]
     state["_seen"] = csr_matrix(
         (np.ones(len(arrays["seen_indices"]), dtype=np.bool_),

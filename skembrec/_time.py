@@ -8,7 +8,9 @@ here once per fit or predict call (vectorised, never per batch):
     :math:`\\mathrm{dev}_u(t) = \\mathrm{sign}(t - \\bar t_u)\\,|t - \\bar t_u|^{0.4}`
     with dates in days (timeSVD, "Collaborative Filtering with Temporal
     Dynamics", KDD 2009), divided by its standard deviation in the first
-    fit. It is 0 for a user unseen in fit.
+    fit. A date after the user's last rating in fit counts as that last
+    rating's date (before the first, as the first), so the drift is not
+    extrapolated; it is 0 for a user unseen in fit.
 ``position``
     Where the date falls in the time range of the first fit, from 0 (its
     first day) to 1 (its last); later dates stay at 1.
@@ -56,48 +58,66 @@ def _is_timedelta(table, position):
 
 
 class TimeFeatures:
-    """Per-user mean dates and the scales of the first fit.
+    """Per-user date statistics and the scales of the first fit.
 
     Plain NumPy state: it pickles with the estimator and is saved by
-    :func:`skembrec._persistence.save`.
+    :func:`skembrec._persistence.save`. Dates are days since ``origin``.
     """
 
-    def __init__(self, origin, span, drift_scale, user_sum, user_count):
+    def __init__(self, origin, span, drift_scale, user_sum, user_count, user_first,
+                 user_last):
         self.origin = float(origin)
         self.span = float(span)
         self.drift_scale = float(drift_scale)
         self.user_sum = np.asarray(user_sum, dtype=np.float64)
         self.user_count = np.asarray(user_count, dtype=np.float64)
+        self.user_first = np.asarray(user_first, dtype=np.float64)
+        self.user_last = np.asarray(user_last, dtype=np.float64)
 
     @classmethod
     def fit(cls, days, users, n_users):
         origin = float(days.min())
         span = max(float(days.max()) - origin, 1.0)
-        out = cls(origin, span, 1.0, np.zeros(n_users), np.zeros(n_users))
+        out = cls(origin, span, 1.0, *cls._empty(n_users))
         out.add(days, users, n_users)
         drift = out._drift(days, users)
         scale = float(np.std(drift))
         out.drift_scale = scale if scale > 0 else 1.0
         return out
 
+    @staticmethod
+    def _empty(n):
+        return np.zeros(n), np.zeros(n), np.full(n, np.inf), np.full(n, -np.inf)
+
+    def arrays(self):
+        """The per-user arrays, by name (what persistence stores)."""
+        return {"user_sum": self.user_sum, "user_count": self.user_count,
+                "user_first": self.user_first, "user_last": self.user_last}
+
     def add(self, days, users, n_users):
         """Count the dates of more ratings (warm start may add users)."""
         grow = n_users - len(self.user_sum)
         if grow > 0:
-            self.user_sum = np.concatenate([self.user_sum, np.zeros(grow)])
-            self.user_count = np.concatenate([self.user_count, np.zeros(grow)])
+            for name, fill in zip(self.arrays(), self._empty(grow)):
+                setattr(self, name, np.concatenate([getattr(self, name), fill]))
         known = users < n_users
-        self.user_sum += np.bincount(users[known], weights=days[known] - self.origin,
-                                     minlength=n_users)
-        self.user_count += np.bincount(users[known], minlength=n_users)
+        users, days = users[known], days[known] - self.origin
+        self.user_sum += np.bincount(users, weights=days, minlength=n_users)
+        self.user_count += np.bincount(users, minlength=n_users)
+        np.minimum.at(self.user_first, users, days)
+        np.maximum.at(self.user_last, users, days)
 
     def _drift(self, days, users):
         known = users < len(self.user_count)
         index = np.where(known, users, 0)
         count = self.user_count[index]
-        mean = np.divide(self.user_sum[index], count, out=np.zeros(len(users)),
-                         where=count > 0)
-        delta = np.where(known & (count > 0), days - self.origin - mean, 0.0)
+        rated = known & (count > 0)
+        mean = np.divide(self.user_sum[index], count, out=np.zeros(len(users)), where=rated)
+        # a date outside the user's rated period counts as its nearest end:
+        # the drift is not extrapolated (the probe ratings lie after it)
+        day = np.where(rated, np.clip(days - self.origin, self.user_first[index],
+                                      self.user_last[index]), 0.0)
+        delta = np.where(rated, day - mean, 0.0)
         return np.sign(delta) * np.abs(delta) ** _DRIFT_EXPONENT
 
     def transform(self, days, users):

@@ -39,6 +39,30 @@ def test_time_aware_model_learns_drift_on_the_probe_split(drifting, make):
     assert _rmse(timed, X_test, y_test) < 0.8 * _rmse(plain, X_test, y_test)
 
 
+def test_drift_is_not_extrapolated_past_a_users_last_rating():
+    from skembrec._time import TimeFeatures
+
+    days = np.array([0.0, 10.0, 20.0, 5.0, 6.0])
+    users = np.array([0, 0, 0, 1, 1])
+    features = TimeFeatures.fit(days, users, n_users=2)
+    later = features.transform(np.array([20.0, 400.0, -50.0, 0.0]), np.array([0, 0, 0, 0]))
+    assert later[0, 0] == later[1, 0] > 0      # after the last rating: as on the last day
+    assert later[2, 0] == later[3, 0] < 0      # before the first: as on the first day
+    assert later[1, 1] == 1.0 and later[2, 1] == 0.0   # position in the fit's range
+    unseen = features.transform(np.array([15.0]), np.array([2]))
+    assert unseen[0, 0] == 0.0
+
+
+def test_item_time_bins_are_a_table_of_their_own(drifting, tmp_path):
+    X_train, y_train, X_test, _ = drifting
+    est = FunkMF(n_factors=4, n_epochs=2, random_state=0, time_column="timestamp",
+                 n_time_bins=6).fit(X_train, y_train)
+    assert est.model_.get_layer("item_time_bias").embeddings.shape == (est.n_items_ + 1, 6)
+    est.save(tmp_path / "bins.npz")
+    np.testing.assert_array_equal(FunkMF.load(tmp_path / "bins.npz").predict(X_test),
+                                  est.predict(X_test))
+
+
 def test_datetimes_and_epoch_seconds_give_the_same_model(drifting):
     X_train, y_train, X_test, _ = drifting
     as_dates = X_train.assign(timestamp=pd.to_datetime(X_train.timestamp, unit="s"))

@@ -71,8 +71,10 @@ TIME_PARAMETER = """
         two id columns. ``None`` ignores time. When set, the model reads two
         features per rating: the deviation of its date from the user's mean
         rating date, :math:`\\mathrm{{dev}}_u(t) = \\mathrm{{sign}}(t - \\bar t_u)
-        |t - \\bar t_u|^{{0.4}}` in days (Koren's timeSVD), and its position in
-        the time range of the fit (later dates count as its last day). It
-        {effect}. A user unseen in fit has no drift.
+        |t - \\bar t_u|^{{0.4}}` in days (Koren's timeSVD; a date after the
+        user's last rating in fit counts as that rating's date, so the drift
+        is not extrapolated), and its position in the time range of the fit
+        (later dates count as its last day). It {effect}. A user unseen in
+        fit has no drift.
 """
 
