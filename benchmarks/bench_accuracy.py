@@ -6,10 +6,13 @@ MAE and fit seconds:
 * Surprise ``BaselineOnly()``, ``SVD()``, ``SVD(n_factors=100, n_epochs=40,
   lr_all=0.007, reg_all=0.05)`` ("tuned") and ``SVDpp()`` (slow: about
   100 s on the 1M subset; ``--skip-svdpp``);
-* ``FunkMF``, ``EmbeddingRegressor`` and ``EmbeddingClassifier``, each with
-  its defaults and with the settings of ``TUNED``; the classifier also with
-  ``decision="median"`` (a variant whose parameter the installed skembrec
-  does not have is reported as unavailable, not fitted).
+* ``FunkMF``, ``EmbeddingRegressor`` and ``EmbeddingClassifier`` with their
+  defaults; the two regressors also time-aware (``time_column=2``); the
+  classifier also with ``decision="median"`` and with the settings of
+  ``TUNED`` (from ``benchmarks/tune.py``); and scikit-learn's
+  ``VotingRegressor`` averaging five skembrec regressors (a variant whose
+  parameter the installed skembrec does not have is reported as
+  unavailable, not fitted).
 
 The variants are the one list ``VARIANTS``: adding one is one line. The
 skembrec estimators get X as ``user, item, timestamp`` (the timestamp is
@@ -41,7 +44,7 @@ Usage::
     python benchmarks/bench_accuracy.py                     # everything (5-10 min)
     python benchmarks/bench_accuracy.py --skip-svdpp
     python benchmarks/bench_accuracy.py --datasets ml-100k
-    python benchmarks/bench_accuracy.py --variants "FunkMF()" "FunkMF tuned" "Surprise SVD()"
+    python benchmarks/bench_accuracy.py --variants "FunkMF()" "FunkMF time-aware" "Surprise SVD()"
     python benchmarks/bench_accuracy.py --quick             # smoke test, < 1 min, writes nothing
 
 Writes ``benchmarks/results/accuracy.json`` (not with ``--quick`` unless
@@ -62,11 +65,13 @@ SEED = 0
 SPLIT_SEED = 7
 N_PROBE = 0.1
 
-# Settings found by GridSearchCV (filled in by hand from its best_params_).
+# The best settings of benchmarks/tune.py (results/tuning.json): a
+# RandomizedSearchCV of 10 candidates per estimator on a validation part of
+# the 1M training data. For FunkMF and EmbeddingRegressor no candidate beat
+# the defaults, so they have no tuned row; the classifier's search did.
 TUNED = {
-    "FunkMF": dict(n_factors=128, n_epochs=30, reg=0.08),
-    "EmbeddingRegressor": dict(n_factors=64, dropout=0.3, n_epochs=20),
-    "EmbeddingClassifier": dict(n_factors=64, decision="median"),
+    "EmbeddingClassifier": dict(n_factors=32, n_epochs=10, learning_rate=0.005,
+                                hidden_layer_sizes=(128,), dropout=0.2, decision="median"),
 }
 SVD_TUNED = dict(n_factors=100, n_epochs=40, lr_all=0.007, reg_all=0.05)
 
@@ -78,16 +83,26 @@ VARIANTS = [
     ("Surprise SVD tuned", "surprise", "SVD", SVD_TUNED),
     ("Surprise SVDpp()", "surprise", "SVDpp", {}),
     ("FunkMF()", "skembrec", "FunkMF", {}),
-    ("FunkMF tuned", "skembrec", "FunkMF", TUNED["FunkMF"]),
+    ("FunkMF time-aware", "skembrec", "FunkMF", {"time_column": 2}),
     ("EmbeddingRegressor()", "skembrec", "EmbeddingRegressor", {}),
-    ("EmbeddingRegressor tuned", "skembrec", "EmbeddingRegressor", TUNED["EmbeddingRegressor"]),
+    ("EmbeddingRegressor time-aware", "skembrec", "EmbeddingRegressor", {"time_column": 2}),
     ("EmbeddingClassifier()", "skembrec", "EmbeddingClassifier", {}),
     ("EmbeddingClassifier median", "skembrec", "EmbeddingClassifier", {"decision": "median"}),
     ("EmbeddingClassifier tuned", "skembrec", "EmbeddingClassifier",
      TUNED["EmbeddingClassifier"]),
-    # time-aware variants, once the estimators take a time column:
-    # ("FunkMF time-aware", "skembrec", "FunkMF", {"time_column": 2}),
+    # scikit-learn's VotingRegressor averaging five skembrec regressors that
+    # err differently: FunkMF with and without time, a larger FunkMF, FunkMF
+    # trained with Adam, the MLP
+    ("VotingRegressor of 5", "voting", "VotingRegressor", {"estimators": [
+        ("funk", "FunkMF", {}),
+        ("funk_time", "FunkMF", {"time_column": 2}),
+        ("funk_128", "FunkMF", dict(n_factors=128, n_epochs=20, learning_rate=0.03)),
+        ("funk_adam", "FunkMF", dict(n_factors=100, n_epochs=20, optimizer="adam",
+                                     learning_rate=0.002, reg=0.02)),
+        ("mlp", "EmbeddingRegressor", {}),
+    ]}),
 ]
+
 BASELINE = "Surprise SVD()"
 
 # (name, dataset of _common.DATASETS, split kind)
@@ -157,6 +172,12 @@ def unavailable(library, estimator, params):
         import surprise
 
         known = inspect.signature(getattr(surprise, estimator)).parameters
+    elif library == "voting":
+        for _, member, member_params in params["estimators"]:
+            why = unavailable("skembrec", member, member_params)
+            if why:
+                return why
+        return None
     else:
         import skembrec
 
@@ -185,12 +206,7 @@ def fit_score(library, estimator, params, fold, quick=False):
             algo.fit(fold["trainset"])
         pred, predict_s = C.surprise_predict(algo, X_te[:, 0], X_te[:, 1])
     else:
-        import skembrec
-
-        params.setdefault("random_state", SEED)
-        if quick:
-            params["n_epochs"] = QUICK_EPOCHS
-        est = getattr(skembrec, estimator)(**params)
+        est = make_skembrec(library, estimator, params, quick)
         with C.Timer() as fit_t:
             est.fit(X_tr, y_tr)
         with C.Timer() as predict_t:
@@ -207,6 +223,21 @@ def fit_score(library, estimator, params, fold, quick=False):
                          rmse_median=C.rmse(y_te, median), mae_median=C.mae(y_te, median))
     return {"rmse": C.rmse(y_te, pred), "mae": C.mae(y_te, pred), "fit_s": fit_t.seconds,
             "predict_s": predict_s, **extra}
+
+
+def make_skembrec(library, estimator, params, quick=False):
+    """A skembrec estimator, or a VotingRegressor of them (``library="voting"``)."""
+    import skembrec
+
+    if library == "voting":
+        from sklearn.ensemble import VotingRegressor
+
+        return VotingRegressor([(name, make_skembrec("skembrec", member, member_params, quick))
+                                for name, member, member_params in params["estimators"]])
+    params = {"random_state": SEED, **params}
+    if quick:
+        params["n_epochs"] = QUICK_EPOCHS
+    return getattr(skembrec, estimator)(**params)
 
 
 def warm_up():
@@ -267,7 +298,7 @@ def main(argv=None):
         },
         "protocols": {},
     }
-    if any(v[1] == "skembrec" for v in runnable):
+    if any(v[1] != "surprise" for v in runnable):
         with C.Timer() as t:
             warm_up()
         print(f"TensorFlow start-up and a first fit: {t.seconds:.1f} s", flush=True)

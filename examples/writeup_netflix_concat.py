@@ -18,7 +18,7 @@ size when absent) and on Netflix-shaped synthetic ratings from
 ratings and on each user's most recent 10%
 (:class:`~skembrec.model_selection.TemporalProbeSplit`), with the same number
 of test ratings, beside a global-mean baseline. Training uses the package's
-defaults (Adam, 10 epochs) rather than the write-up's Adadelta for 42 epochs.
+defaults (Adam, 15 epochs) rather than the write-up's Adadelta for 42 epochs.
 ``make_ratings`` plants only a mild drift of each user's ratings over time, so
 on its ratings the two protocols may score alike.
 

@@ -266,3 +266,10 @@ def test_user_guide_code_runs(source, capsys):
         str(source), module_relative=False, verbose=False, report=True,
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, capsys.readouterr().out[-4000:]
+
+
+def test_readme_accuracy_table_is_the_benchmark_result():
+    # README.md's table is rendered from benchmarks/results/accuracy.json
+    out = subprocess.run([sys.executable, str(DOCS.parent / "scripts" / "results_table.py"),
+                          "--check"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
