@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent(
     X, y = make_ratings(n_users=300, n_items=200, n_ratings=6000, random_state=0,
                         return_X_y=True)
     params = dict(n_factors=8, n_epochs=3, batch_size=512, random_state=0,
-                  optimizer="{optimizer}")
+                  optimizer="{optimizer}", time_column={time_column!r})
     single = FunkMF(**params).fit(X, y)
     strategy = tf_.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
@@ -46,9 +46,12 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("optimizer", ["adagrad", "adam"])
-def test_two_replicas_match_one_device(optimizer):
-    out = subprocess.run([sys.executable, "-c", SCRIPT.format(optimizer=optimizer)],
+@pytest.mark.parametrize("optimizer, time_column",
+                         [("adagrad", None), ("adam", None), ("adagrad", "timestamp")])
+def test_two_replicas_match_one_device(optimizer, time_column):
+    # time-aware: the time features are sliced per replica and padded too
+    script = SCRIPT.format(optimizer=optimizer, time_column=time_column)
+    out = subprocess.run([sys.executable, "-c", script],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
