@@ -27,41 +27,30 @@ SECONDS_PER_DAY = 86_400.0
 _DRIFT_EXPONENT = 0.4
 
 
-def times_in_days(X, time_column, n_rows):
-    """The time column of ``X`` as float64 days since the Unix epoch.
+def times_in_days(table, time_column):
+    """The time column of a :class:`~skembrec._ratings.RatingTable` as float64
+    days since the Unix epoch.
 
     Numbers are read as epoch seconds (the MovieLens and Netflix
     convention); datetimes (naive, tz-aware, or objects) as instants.
     """
-    from .model_selection._split import _RatingTable
-
-    table = _RatingTable(X)
     position = table.position(time_column, "time_column")
     if position < 2:
         raise ValueError(
             f"time_column={time_column!r} names column {position}, which holds "
             f"{('user', 'item')[position]} ids; the time is a column after them")
     values, zone = table.times(time_column, "time_column")
-    if len(values) != n_rows:  # pragma: no cover - same X as the ids
-        raise ValueError("the time column and the ids differ in length")
-    if zone is not None or _is_timedelta(table, position):
+    if zone is not None or table.is_timedelta(position, "time_column"):
         # datetimes and timedeltas arrive as int64 nanoseconds
         return values.astype(np.float64) / (1e9 * SECONDS_PER_DAY)
     return values.astype(np.float64) / SECONDS_PER_DAY
-
-
-def _is_timedelta(table, position):
-    import pandas as pd
-
-    dtype = getattr(table.column(position, "time_column"), "dtype", None)
-    return dtype is not None and pd.api.types.is_timedelta64_dtype(dtype)
 
 
 class TimeFeatures:
     """Per-user date statistics and the scales of the first fit.
 
     Plain NumPy state: it pickles with the estimator and is saved by
-    :func:`skembrec._persistence.save`. Dates are days since ``origin``.
+    the estimator's ``save``. Dates are days since ``origin``.
     """
 
     def __init__(self, origin, span, drift_scale, user_sum, user_count, user_first,

@@ -5,85 +5,38 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.exceptions import DataConversionWarning
 
+from ._ratings import RatingTable
 from ._sklearn_compat import _check_feature_names, _check_n_features
-
-_ID_NAMES = ("user id", "item id")
 
 
 def check_X(estimator, X, *, reset):
-    """Validate ``X`` and return its user and item id columns as 1-D arrays.
+    """Validate ``X`` and return it as a :class:`~skembrec._ratings.RatingTable`.
 
     Column 0 holds user ids and column 1 item ids; further columns are side
-    information that this function only counts. Sets (``reset=True``) or
-    checks ``n_features_in_`` and ``feature_names_in_``.
+    information read by name or position. Sets (``reset=True``) or checks
+    ``n_features_in_`` and ``feature_names_in_``, and reads the id columns
+    once (refusing NaN ids when fitting).
     """
-    if sp.issparse(X):
-        raise TypeError(
-            "A sparse X was passed, but skembrec needs dense (user, item, ...) "
-            "rows of ids: pass a NumPy array or a pandas DataFrame."
-        )
-    if isinstance(X, pd.DataFrame):
-        shape = X.shape
-        columns = [X.iloc[:, j] for j in range(min(2, shape[1]))]
-    else:
-        if not isinstance(X, np.ndarray):
-            # object dtype keeps every id as given: np.asarray of rows mixing
-            # ints and strings would otherwise turn 1 into "1"
-            X = np.asarray(X, dtype=object)
-        if X.ndim != 2:
-            raise ValueError(
-                f"Expected 2D array, got {X.ndim}D array instead: X must hold "
-                "one (user, item, ...) row per rating. Reshape your data, e.g. "
-                "np.column_stack([users, items])."
-            )
-        if np.iscomplexobj(X):
-            raise ValueError("Complex data not supported")
-        shape = X.shape
-        columns = [X[:, j] for j in range(min(2, shape[1]))]
+    table = RatingTable(X)
+    shape = table.shape
     if shape[0] == 0:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 "
             "is required."
         )
     # at predict time a column count unlike fit's is the clearer message
-    _check_n_features(estimator, X, reset=reset)
+    _check_n_features(estimator, table.data, reset=reset)
     if shape[1] < 2:
         raise ValueError(
             f"Found array with {shape[1]} feature(s) (shape={shape}) while a "
             "minimum of 2 is required: column 0 holds user ids, column 1 item ids."
         )
-    _check_feature_names(estimator, X, reset=reset)
-    users, items = (_id_column(c, name, fitting=reset) for c, name in zip(columns, _ID_NAMES))
-    return users, items
-
-
-def _id_column(column, name, *, fitting):
-    """A column of raw ids as a 1-D NumPy array, rejecting what cannot be an id."""
-    if isinstance(column, pd.Series):
-        values = column.to_numpy(dtype=object) if not isinstance(
-            column.dtype, np.dtype) else column.to_numpy()
-    else:
-        values = np.asarray(column)
-    if values.dtype == object:
-        # rows of Python ints/floats given as objects: use a numeric dtype
-        inferred = pd.Series(values, copy=False).infer_objects()
-        if isinstance(inferred.dtype, np.dtype) and inferred.dtype.kind in "iuf":
-            values = inferred.to_numpy()
-    if values.dtype.kind == "c":
-        raise ValueError("Complex data not supported")
-    if fitting and values.dtype.kind == "f":
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            what = "NaN" if np.isnan(values[row]) else "inf"
-            raise ValueError(
-                f"{name}s (column {_ID_NAMES.index(name)} of X) contain {what} at "
-                f"row {row}; every rating needs a valid id to be fitted"
-            )
-    return values
+    _check_feature_names(estimator, table.data, reset=reset)
+    table.ids("user", fitting=reset)
+    table.ids("item", fitting=reset)
+    return table
 
 
 def check_y_regression(y, n_samples):

@@ -109,7 +109,8 @@ def plot_learning_curve(estimator, ax=None):
         ax.axvline(val_epochs[best], color="grey", linestyle=":", linewidth=1,
                    label="best validation epoch")
     ax.set_xlabel("epoch")
-    what = _LOSS_NAMES.get(getattr(estimator, "_loss", None), "loss")
+    target = getattr(estimator, "_target", None)
+    what = _LOSS_NAMES.get(getattr(target, "loss", None), "loss")
     ax.set_ylabel(f"loss ({what})" if what != "loss" else "loss")
     ax.set_title(f"{type(estimator).__name__}: loss per epoch")
     # epochs are whole numbers: no 2.5 on the axis
@@ -134,9 +135,15 @@ def _titles_lookup(titles):
     return dict(titles)
 
 
+def _seen_pairs(estimator):
+    """The (user, item) pairs a skembrec estimator saw in fit, or None."""
+    state = vars(estimator).get("_state")
+    return None if state is None else state.seen
+
+
 def _item_support(estimator):
     """Training ratings of each item, in ``item_ids_`` order, if known."""
-    seen = getattr(estimator, "_seen", None)
+    seen = _seen_pairs(estimator)
     if seen is None:
         return None
     return np.asarray(seen.sum(axis=0)).ravel()[: estimator.n_items_]
@@ -288,11 +295,9 @@ def _plain(value):
 
 
 def _ids_column(X, column):
-    if hasattr(X, "iloc"):
-        return X.iloc[:, column].to_numpy()
-    if isinstance(X, list | tuple):
-        return np.array([row[column] for row in X], dtype=object)
-    return np.asarray(X)[:, column]
+    from ._ratings import RatingTable
+
+    return RatingTable(X).ids("user" if column == 0 else "item", fitting=False)
 
 
 def _support_of(ids, train_ids):
@@ -307,7 +312,7 @@ def _support_from_fit(estimator, ids, by):
     """Support of ``ids`` from the (user, item) pairs the estimator saw in fit."""
     import pandas as pd
 
-    seen = getattr(estimator, "_seen", None)
+    seen = _seen_pairs(estimator)
     if seen is None:
         raise ValueError("pass X_train: this estimator does not record its training ratings")
     axis = 1 if by == "user" else 0

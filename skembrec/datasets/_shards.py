@@ -78,8 +78,18 @@ class RatingShards:
     def dataset(self, seed=None, files_in_parallel=2):
         """A ``tf.data.Dataset`` of blocks ``(user, item, rating)`` as raw values.
 
-        With a ``seed`` the files are read in a shuffled order; blocks of
-        ``files_in_parallel`` files are interleaved.
+        Parameters
+        ----------
+        seed : int, default=None
+            With a seed the files are read in a shuffled order; None reads
+            them in file order.
+        files_in_parallel : int, default=2
+            Blocks of this many files are interleaved.
+
+        Returns
+        -------
+        dataset : tf.data.Dataset
+            Elements ``(user, item, rating)``, one block of ratings each.
         """
         from .._backend import tf
 
@@ -103,7 +113,14 @@ class RatingShards:
         ).map(parse, num_parallel_calls=tf_.data.AUTOTUNE, deterministic=True)
 
     def iter_blocks(self):
-        """Yield ``(user, item, rating)`` NumPy blocks, in file order."""
+        """Yield ``(user, item, rating)`` NumPy blocks, in file order.
+
+        Yields
+        ------
+        block : tuple of ndarray
+            The ``(user, item, rating)`` columns of one block; string ids as
+            Python strings.
+        """
         for user, item, rating in self.dataset(files_in_parallel=1).as_numpy_iterator():
             if self.id_kinds["user"] == "str":
                 user = user.astype(object).astype(str)
@@ -150,6 +167,7 @@ def write_rating_shards(data, path, *, rows_per_shard=1_000_000, block_size=65_5
     Returns
     -------
     shards : RatingShards
+        The folder just written, ready to pass to ``fit``.
     """
     from .._backend import tf
 
@@ -195,13 +213,12 @@ def _feature(tf_, values, kind):
 
 def _columns(data):
     if isinstance(data, tuple) and len(data) == 2:
+        from .._ratings import RatingTable
+
         X, y = data
-        if isinstance(X, pd.DataFrame):
-            users, items = X.iloc[:, 0].to_numpy(), X.iloc[:, 1].to_numpy()
-        else:
-            X = np.asarray(X)
-            users, items = X[:, 0], X[:, 1]
-        return users, items, np.asarray(y, dtype=np.float64)
+        table = RatingTable(X)
+        return (table.ids("user", fitting=True), table.ids("item", fitting=True),
+                np.asarray(y, dtype=np.float64))
     frame = data.frame if hasattr(data, "frame") else data
     if not isinstance(frame, pd.DataFrame) or not {"user", "item", "rating"} <= set(frame):
         raise TypeError(

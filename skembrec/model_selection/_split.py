@@ -26,6 +26,8 @@ import scipy.sparse as sp
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state, indexable
 
+from .._ratings import RatingTable
+
 __all__ = ["TemporalProbeSplit", "TimeCutoffSplit", "UserHoldoutSplit"]
 
 # Relative slack for ceil(fraction * n): 0.1 * 30 is 3.0000000000000004 in
@@ -106,138 +108,28 @@ def _block_sizes(size, counts):
 # --------------------------------------------------------------------------
 
 
-class _RatingTable:
-    """Column access to X (DataFrame, ndarray, list of rows) without copying X.
-
-    Lists of rows go through a DataFrame so that each column gets its own
-    dtype: ``np.asarray`` would turn ``[[1, "a", 5]]`` into strings.
-    """
-
-    def __init__(self, X):
-        if sp.issparse(X):
-            raise TypeError(
-                "X is a sparse matrix; the splitters need a dense table of ratings "
-                "(user, item, ...), e.g. a DataFrame or a 2-D array"
-            )
-        if isinstance(X, pd.DataFrame):
-            data = X
-        elif isinstance(X, np.ndarray):
-            data = X
-        elif isinstance(X, list | tuple):
-            data = pd.DataFrame(list(X))
-        else:
-            data = np.asarray(X)
-        if data.ndim != 2:
-            raise ValueError(
-                f"X must be 2-D (one row per rating: user, item, ...), "
-                f"got an array of shape {data.shape}"
-            )
-        n_rows, n_columns = data.shape
-        if n_rows == 0:
-            raise ValueError("X is empty: there are no ratings to split")
-        if n_columns < 2:
-            raise ValueError(
-                f"X must have at least 2 columns (user id, item id), got {n_columns}"
-            )
-        self._data = data
-        self.n_rows, self.n_columns = n_rows, n_columns
-        self._codes = {}  # column position -> (codes, n_ids), reused across folds
-
-    def position(self, ref, name):
-        """The integer position of the column named by parameter ``name``."""
-        if isinstance(ref, numbers.Integral):
-            if not -self.n_columns <= ref < self.n_columns:
-                raise ValueError(
-                    f"{name}={ref} is out of range: X has {self.n_columns} columns"
-                )
-            return int(ref) % self.n_columns
-        if not isinstance(self._data, pd.DataFrame):
-            raise ValueError(
-                f"{name}={ref!r} names a column, but X "
-                f"({type(self._data).__name__}) has no column names; "
-                f"pass the column's integer position instead (e.g. {name}=2)"
-            )
-        columns = self._data.columns
-        if ref not in columns:
-            raise ValueError(
-                f"{name}={ref!r} is not a column of X; X has columns {list(columns)}"
-            )
-        position = columns.get_loc(ref)
-        if not isinstance(position, numbers.Integral):
-            raise ValueError(f"{name}={ref!r} names several columns of X")
-        return int(position)
-
-    def column(self, ref, name):
-        position = self.position(ref, name)
-        if isinstance(self._data, pd.DataFrame):
-            return self._data.iloc[:, position]
-        return self._data[:, position]
-
-    def codes(self, ref, name):
-        """Contiguous codes 0..n-1 of the ids in a column, and n."""
-        position = self.position(ref, name)
-        if position not in self._codes:
-            # Hash-based, O(n): ids of any hashable kind (huge ints, strings,
-            # floats such as 196.0) become codes without sorting them.
-            codes, uniques = pd.factorize(self.column(position, name))
-            if codes.min() < 0:
-                raise ValueError(
-                    f"the column given by {name}={ref!r} holds missing ids (NaN/None)"
-                )
-            self._codes[position] = codes, len(uniques)
-        return self._codes[position]
-
-    def times(self, ref, name):
-        """The time column as an int64 or float64 array, and its time zone.
-
-        Datetimes (naive, tz-aware, or datetime objects) become int64
-        nanoseconds since the epoch (UTC for tz-aware values); numbers stay
-        numbers. The second value is None for numbers, "naive" for naive
-        datetimes, else the column's time zone. Only the order matters to the
-        splitters, except for :class:`TimeCutoffSplit`, which compares the
-        times with its cut-off.
-        """
-        values = self.column(ref, name)
-        series = values if isinstance(values, pd.Series) else pd.Series(values)
-        label = f"the time column ({name}={ref!r})"
-        if series.dtype == object:
-            series = series.infer_objects()
-            if series.dtype == object:
-                series = _objects_to_datetime(series)
-        dtype = series.dtype
-        if series.isna().any():
-            raise ValueError(f"{label} holds missing times (NaN/NaT/None)")
-        zone = None
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            zone = dtype.tz
-            series = series.dt.tz_convert(None)  # the same instants, in UTC
-            dtype = series.dtype
-        if pd.api.types.is_datetime64_dtype(dtype):
-            array = np.asarray(series).astype("M8[ns]").view(np.int64)
-            return array, zone if zone is not None else "naive"
-        if pd.api.types.is_timedelta64_dtype(dtype):
-            return np.asarray(series).astype("m8[ns]").view(np.int64), None
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(
-            dtype
-        ):
-            raise ValueError(
-                f"{label} must hold numbers (e.g. epoch seconds) or datetimes, "
-                f"got dtype {dtype}; parse date strings first with pd.to_datetime"
-            )
-        array = series.to_numpy()
-        if array.dtype.kind not in "iuf":
-            array = array.astype(np.float64)
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise ValueError(f"{label} holds infinite times")
-        return array, None
-
-
-def _objects_to_datetime(series):
-    """Datetime objects of mixed time zones (or none) to a datetime series."""
+def _split_table(X):
+    """The rating table of ``X``, checked for what a split needs."""
+    if sp.issparse(X):
+        raise TypeError(
+            "X is a sparse matrix; the splitters need a dense table of ratings "
+            "(user, item, ...), e.g. a DataFrame or a 2-D array"
+        )
     try:
-        return pd.to_datetime(series, utc=True)
-    except (TypeError, ValueError):
-        return series  # not datetimes either; the caller reports the dtype
+        table = RatingTable(X)
+    except ValueError:
+        shape = np.shape(X)
+        raise ValueError(
+            f"X must be 2-D (one row per rating: user, item, ...), "
+            f"got an array of shape {shape}"
+        ) from None
+    if table.n_rows == 0:
+        raise ValueError("X is empty: there are no ratings to split")
+    if table.n_columns < 2:
+        raise ValueError(
+            f"X must have at least 2 columns (user id, item id), got {table.n_columns}"
+        )
+    return table
 
 
 # --------------------------------------------------------------------------
@@ -374,7 +266,7 @@ class _RatingSplitter(BaseCrossValidator):
                 stacklevel=2,
             )
         params = self._check_params()
-        return self._iter_splits(_RatingTable(X), params)
+        return self._iter_splits(_split_table(X), params)
 
     def _check_params(self):
         """Validate the parameters; return them checked, as a namespace."""
@@ -794,7 +686,7 @@ class TimeCutoffSplit(_RatingSplitter):
         )
 
     def _cutoff_time(self, times, zone):
-        """The cut-off in the units of ``times`` (see :meth:`_RatingTable.times`)."""
+        """The cut-off in the units of ``times`` (see ``RatingTable.times``)."""
         cutoff = self.cutoff
         is_number = isinstance(cutoff, numbers.Real)
         if is_number and not isinstance(cutoff, numbers.Integral) and 0 < cutoff < 1:
