@@ -79,13 +79,13 @@ def worker(payload):
     wrap(_validation, "check_X", "check_X")
     wrap(IdVocabulary, "fit", "vocab_fit")
     wrap(IdVocabulary, "transform", "vocab_transform")
-    wrap(skembrec.FunkMF, "_set_target_statistics", "target_stats")
-    wrap(_base.BaseEmbeddingModel, "_new_model", "build_graph")
+    wrap(_base.RegressionTarget, "fit", "target_stats")
+    wrap(_base.BaseEmbeddingModel, "_build", "build_graph")
     wrap(_base, "to_tensors", "to_tensors")
     wrap(_base.Trainer, "__init__", "trainer_init")
     wrap(_base.Trainer, "run_epoch", "epochs", per_call=epochs)
-    wrap(_base.BaseEmbeddingModel, "_fill_unknown_rows", "fill_unknown_rows")
-    wrap(_base.BaseEmbeddingModel, "_record_seen", "record_seen")
+    wrap(_base, "fill_unknown_rows", "fill_unknown_rows")
+    wrap(_base, "merge_seen", "record_seen")
     wrap(_base.BaseEmbeddingModel, "_output", "predict_tf_call")
 
     report = {"import_skembrec_s": import_s, "fits": [], "predicts": []}

@@ -4,7 +4,7 @@ Importing the package is fast and silent: the estimators are imported on
 first use, and TensorFlow starts only when a model is first built.
 """
 
-__version__ = "0.1.0.dev0"
+from ._version import __version__
 
 __all__ = ["EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "__version__"]
 

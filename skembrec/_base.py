@@ -1,37 +1,128 @@
-"""The shared estimator base: everything except the graph.
+"""The shared estimator base: everything except a model's graph and target.
 
-A model subclass only says what its Keras graph is (``_build_graph``). This
-base holds the id vocabularies, input validation, the training loop driver
-(epochs, early stopping, warm start, ``partial_fit``), cold-start handling,
-prediction, persistence and the recommendation helpers.
+The subclass contract
+---------------------
+A model class says three things and nothing else:
+
+``_build_graph(cls, spec)`` (a classmethod)
+    Its Keras graph, built from ``spec`` (a :class:`GraphSpec`: the fitted
+    parameters, the target encoder, the vocabulary sizes, seeds and the
+    graph's inputs). It returns ``(model, tables)``, the tables being the
+    :class:`~skembrec._training.Table` s the trainer updates sparsely. Being
+    a classmethod, it cannot read the estimator's current parameters: a
+    graph is always the graph of the fit.
+``_target``
+    Its target encoder class (:mod:`skembrec._targets`): how ``y`` becomes
+    training targets, which loss, and how outputs rank items.
+``_architecture``
+    The parameters that shape the graph. After a change to one of them,
+    ``fit`` with ``warm_start=True`` starts from scratch and ``partial_fit``
+    raises a ``ValueError``; every other parameter is a training setting
+    that warm start and ``partial_fit`` honour as they are now.
+
+The fitted state
+----------------
+Everything a fit decides is one :class:`FittedState` (plain Python and
+NumPy: parameters, vocabularies, target encoder, time statistics, rated
+pairs, weights, optimizer slots, history). It is put together in one place,
+:meth:`BaseEmbeddingModel._install`, by ``fit``, shard fits, ``from_factors``
+and ``load``; the public fitted attributes are properties that read it. The
+live Keras objects sit beside it in a :class:`_Runtime` that is rebuilt from
+the state after unpickling or loading. ``set_params`` changes neither.
 """
 
 import copy
+import dataclasses
 import numbers
-import time
+from types import SimpleNamespace
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from . import _validation
+from . import _persistence, _validation
 from ._backend import keras, tf
 from ._sklearn_compat import Interval, StrOptions
-from ._training import OPTIMIZERS, Trainer, to_tensors
+from ._state import FittedState, merge_seen
+from ._targets import RegressionTarget
+from ._training import (
+    MAX_SEED,
+    OPTIMIZERS,
+    Trainer,
+    fill_unknown_rows,
+    run_epochs,
+    split_validation,
+    to_tensors,
+)
+from ._version import __version__
 from ._vocab import IdVocabulary
 
 _PREDICT_CHUNK = 1 << 18
-_MAX_SEED = 2**31 - 1
+
+# the parameters that neither shape nor enter the graph
+TRAINING_PARAMETERS = frozenset({
+    "n_epochs", "batch_size", "learning_rate", "reg", "optimizer", "early_stopping",
+    "validation_fraction", "n_iter_no_change", "tol", "random_state", "verbose",
+    "warm_start",
+})
+# the parameters only predict reads (they take effect at the next fit)
+PREDICTION_PARAMETERS = frozenset({"clip_predictions", "decision"})
+
+_REGISTRY = {}
+
+
+class GraphSpec:
+    """What a model's ``_build_graph`` may read.
+
+    Attributes
+    ----------
+    params : SimpleNamespace
+        The parameters of the fit (never the estimator's current ones).
+    target : object
+        The fitted target encoder (``mean``/``scale`` or ``n_classes``).
+    n_users, n_items : int
+        Vocabulary sizes; tables have one more row, for unknown ids.
+    """
+
+    def __init__(self, params, target, n_users, n_items, rng):
+        self.params = SimpleNamespace(**params)
+        self.target = target
+        self.n_users = n_users
+        self.n_items = n_items
+        self._rng = rng
+
+    def seed(self):
+        """A fresh integer seed for an initialiser or a dropout layer."""
+        return int(self._rng.randint(MAX_SEED))
+
+    def inputs(self):
+        """Keras inputs ``(user, item, time)``; ``time`` is None unless the
+        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`."""
+        k = keras()
+        user = k.Input(shape=(), dtype="int32", name="user")
+        item = k.Input(shape=(), dtype="int32", name="item")
+        time_ = None
+        if self.params.time_column is not None:
+            time_ = k.Input(shape=(2,), dtype="float32", name="time")
+        return user, item, time_
+
+
+class _Runtime:
+    """Live, unpicklable Keras/TensorFlow objects of one fitted estimator."""
+
+    def __init__(self, model=None, tables=None, built_with=None):
+        self.model = model
+        self.tables = tables
+        self.built_with = built_with
+        self.trainer = None
+        self.predict_fn = None
 
 
 class BaseEmbeddingModel(BaseEstimator):
     """Base class of skembrec's estimators. Not for direct use.
 
-    Subclasses implement :meth:`_build_graph` and set ``_loss`` and
-    ``_unknown_rows``; classifier/regressor behaviour (target encoding,
-    prediction post-processing) comes from the two mixins below.
+    See the module docstring for what a subclass provides.
     """
 
     _parameter_constraints = {
@@ -51,29 +142,19 @@ class BaseEmbeddingModel(BaseEstimator):
         "warm_start": ["boolean"],
         "time_column": [str, numbers.Integral, None],
     }
+    _target = RegressionTarget
+    _architecture = ("n_factors", "time_column")
+    _partial_fit_params = ()
 
-    # what an unknown id's table row holds: "zero" (no contribution) or
-    # "mean" (the average user / item)
-    _unknown_rows = "zero"
-    _loss = "squared_error"
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            _REGISTRY[cls.__name__] = cls
 
-    # -- the subclass contract ------------------------------------------------
-    def _build_graph(self, n_users, n_items, seeds):
-        """Return ``(model, tables)``: a Keras model of the :meth:`_graph_inputs`
-        (tables have ``n + 1`` rows, the last for unknown ids) and the list of
-        :class:`~skembrec._training.Table` it trains sparsely."""
+    @classmethod
+    def _build_graph(cls, spec):
+        """Return ``(model, tables)`` for ``spec`` (see the module docstring)."""
         raise NotImplementedError
-
-    def _graph_inputs(self):
-        """Keras inputs ``(user, item, time)``; ``time`` is None unless the
-        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`."""
-        k = keras()
-        user = k.Input(shape=(), dtype="int32", name="user")
-        item = k.Input(shape=(), dtype="int32", name="item")
-        time_ = None
-        if self.time_column is not None:
-            time_ = k.Input(shape=(2,), dtype="float32", name="time")
-        return user, item, time_
 
     # -- scikit-learn API -------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
@@ -83,7 +164,7 @@ class BaseEmbeddingModel(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features) or RatingShards
             Column 0 holds user ids, column 1 item ids (any hashable values);
-            further columns are ignored by this model. A
+            further columns are ignored unless a parameter names them. A
             :class:`~skembrec.datasets.RatingShards` folder streams the ratings
             from disk instead (then ``y`` is None).
         y : array-like of shape (n_samples,)
@@ -97,33 +178,44 @@ class BaseEmbeddingModel(BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        incremental = self.warm_start and hasattr(self, "n_iter_")
         if _is_shards(X):
-            return self._fit_shards(X, y, sample_weight, incremental=incremental)
+            return self._fit_shards(X, y, sample_weight)
         return self._fit(X, y, sample_weight, n_epochs=self.n_epochs,
-                         incremental=incremental)
+                         resume=self.warm_start, partial=False)
 
     def partial_fit(self, X, y, sample_weight=None, **fit_params):
         """Train exactly one more epoch on ``(X, y)``, keeping what was learnt.
 
         The first call initialises the model as :meth:`fit` would. Ids not
         seen before are added to the vocabularies (their table rows start
-        from the initialiser).
+        from the initialiser). The current training settings (learning
+        rate, optimizer, batch size, ``reg``) apply; a changed architectural
+        parameter raises a ``ValueError``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            The ratings.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each rating in the loss.
+        **fit_params : dict
+            ``classes`` for :class:`~skembrec.EmbeddingClassifier`.
 
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         self._validate_params()
-        self._check_partial_fit_params(fit_params)
+        unexpected = sorted(set(fit_params) - set(self._partial_fit_params))
+        if unexpected:
+            raise TypeError(f"unexpected arguments {unexpected}")
         if _is_shards(X):
             raise TypeError("partial_fit takes in-memory ratings; fit() streams shards")
-        return self._fit(X, y, sample_weight, n_epochs=1,
-                         incremental=hasattr(self, "n_iter_"), **fit_params)
-
-    def _check_partial_fit_params(self, fit_params):
-        if fit_params:
-            raise TypeError(f"unexpected arguments {sorted(fit_params)}")
+        return self._fit(X, y, sample_weight, n_epochs=1, resume=True, partial=True,
+                         **fit_params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -136,172 +228,76 @@ class BaseEmbeddingModel(BaseEstimator):
         tags.target_tags.required = True
         return tags
 
+    def __sklearn_is_fitted__(self):
+        return "_state" in vars(self)
+
     # -- fitting -------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, *, n_epochs, incremental, **fit_params):
+    def _changed_architecture(self, fitted, current):
+        return [p for p in self._architecture if fitted.get(p) != current.get(p)]
+
+    def _fit(self, X, y, sample_weight, *, n_epochs, resume, partial, **target_params):
+        # the fit's own copy: mutating a list parameter later changes nothing
+        params = {k: v if k == "random_state" else copy.deepcopy(v)
+                  for k, v in self.get_params(deep=False).items()}
+        old = vars(self).get("_state")
+        if resume and old is not None:
+            changed = self._changed_architecture(old.params, params)
+            if changed and partial:
+                raise ValueError(
+                    f"partial_fit cannot continue this fit: {', '.join(changed)} "
+                    "changed since the model was fitted (the graph would change); "
+                    "call fit() to start from scratch, or set the fitted values back")
+            resume = not changed  # fit(warm_start=True) after a change starts afresh
+        else:
+            resume = False
         # a fit that raises (bad input, KeyboardInterrupt, a diverging loss)
         # leaves the estimator exactly as it was before the call
-        previous = self._snapshot()
+        previous = dict(vars(self))
+        if resume:
+            snapshot = self._current_values()
         try:
-            users_raw, items_raw = _validation.check_X(self, X, reset=not incremental)
-            n_samples = len(users_raw)
-            target = self._encode_target(
-                y, n_samples, reset=not incremental, **fit_params)
+            table = _validation.check_X(self, X, reset=not resume)
+            users_raw, items_raw = table.ids("user", fitting=True), table.ids("item", fitting=True)
+            n_samples = table.n_rows
+            y = self._target.check(y, n_samples, **target_params)
             weight = _validation.check_sample_weight(sample_weight, n_samples)
-            self._check_target_weights(target, weight)
             rng = check_random_state(self.random_state)
-            if incremental:
-                # training mutates the model in place: keep its weights
-                previous["_weights"] = self._get_weights()
-                self._update_target_statistics(target)
-                users, items = self._extend_vocabularies(users_raw, items_raw, rng)
+            if resume:
+                target = old.target.update(old.target.encode(y))
+                state = dataclasses.replace(
+                    old, params=params, target=target,
+                    user_vocab=old.user_vocab.extended(users_raw, name="user id"),
+                    item_vocab=old.item_vocab.extended(items_raw, name="item id"),
+                    time=copy.deepcopy(old.time), history=copy.deepcopy(old.history),
+                    weights=None, optimizer=None)
             else:
-                self._reset(users_raw, items_raw, target, weight, rng)
-                users = self._user_vocab.transform(users_raw)
-                items = self._item_vocab.transform(items_raw)
-            extra = self._time_inputs(X, users, fitting=True, reset=not incremental)
-            self._train(users, items, target, weight, n_epochs, rng, extra)
-            self._record_seen(users, items, reset=not incremental)
+                target = self._target.fit(y, weight, **target_params)
+                state = FittedState(
+                    params=params, target=target,
+                    user_vocab=IdVocabulary.fit(users_raw, name="user id")[0],
+                    item_vocab=IdVocabulary.fit(items_raw, name="item id")[0])
+            encoded = target.encode(y)
+            target.check_weights(encoded, weight, type(self).__name__)
+            users = state.user_vocab.transform(users_raw)
+            items = state.item_vocab.transform(items_raw)
+            extra = self._time_features(table, users, state, fitting=True, reset=not resume)
+            runtime = (self._resumed_runtime(state, rng) if resume
+                       else self._new_runtime(state, rng))
+            self._train(state, runtime, users, items, encoded, weight, extra, n_epochs, rng)
+            state.seen = merge_seen(old.seen if resume else None, users, items,
+                                     len(state.user_vocab), len(state.item_vocab))
+            self._install(state, runtime)
         except BaseException:
-            self._restore(previous)
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            if resume:
+                # the live model may have been trained in place: rebuild it
+                old.weights, old.optimizer = snapshot
+                self._runtime = _Runtime()
             raise
         return self
 
-    def _reset(self, users_raw, items_raw, target, weight, rng):
-        """Start from scratch: new vocabularies, a new graph, no history."""
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            if attr not in ("n_features_in_", "feature_names_in_", "classes_"):
-                delattr(self, attr)
-        self._user_vocab, _ = IdVocabulary.fit(users_raw, name="user id")
-        self._item_vocab, _ = IdVocabulary.fit(items_raw, name="item id")
-        self._set_target_statistics(target, weight)
-        self._set_model(self._new_model(rng))
-        self.history_ = {"loss": [], "val_loss": []}
-        self.n_iter_ = 0
-
-    def _new_model(self, rng):
-        seeds = _SeedSequence(rng)
-        model, tables = self._build_graph(len(self._user_vocab), len(self._item_vocab), seeds)
-        return model, tables
-
-    def _set_model(self, built):
-        self._runtime = _Runtime(*built)
-        self._weights = None
-
-    def _extend_vocabularies(self, users_raw, items_raw, rng):
-        """Warm start: add unseen ids, growing the tables; keep learnt rows."""
-        self._ensure_model()
-        old_sizes = {"user": len(self._user_vocab), "item": len(self._item_vocab)}
-        self._user_vocab = self._user_vocab.extended(users_raw, name="user id")
-        self._item_vocab = self._item_vocab.extended(items_raw, name="item id")
-        if (len(self._user_vocab), len(self._item_vocab)) != tuple(old_sizes.values()):
-            old_model, old_tables = self._runtime.model, self._runtime.tables
-            model, tables = self._new_model(rng)
-            sides = {id(t.variable): t.side for t in old_tables}
-            for old, new in zip(old_model.weights, model.weights):
-                value = old.numpy()
-                if id(old) in sides:
-                    # learnt rows keep their place; new rows keep their
-                    # initial values; the unknown row is refilled after training
-                    fresh = new.numpy()
-                    n_old = old_sizes[sides[id(old)]]
-                    fresh[:n_old] = value[:n_old]
-                    value = fresh
-                new.assign(value)
-            self._set_model((model, tables))
-        return self._user_vocab.transform(users_raw), self._item_vocab.transform(items_raw)
-
-    def _time_inputs(self, X, users, *, fitting, reset=False):
-        """The extra model inputs of a time-aware model: ``()`` or ``(features,)``."""
-        from ._time import TimeFeatures, times_in_days
-
-        had_time = getattr(self, "_time", None) is not None
-        if not reset and had_time != (self.time_column is not None):
-            raise ValueError(
-                f"time_column={self.time_column!r} differs from the fitted model's "
-                f"({'a time column' if had_time else 'no time column'}); refit "
-                "from scratch (warm_start=False) after changing it")
-        if self.time_column is None:
-            if reset:
-                self._time = None
-            return ()
-        days = times_in_days(X, self.time_column, len(users))
-        n_users = len(self._user_vocab)
-        if reset:
-            self._time = TimeFeatures.fit(days, users, n_users)
-        elif fitting:
-            self._time.add(days, users, n_users)
-        return (self._time.transform(days, users),)
-
-    def _train(self, users, items, target, weight, n_epochs, rng, extra=()):
-        tf_ = tf()
-        if weight is None:
-            weight = np.ones(len(users), dtype=np.float32)
-        val = None
-        if self.early_stopping:
-            n_val = max(1, int(round(self.validation_fraction * len(users))))
-            if n_val >= len(users):
-                raise ValueError(
-                    f"validation_fraction={self.validation_fraction} leaves no "
-                    f"training ratings out of {len(users)}"
-                )
-            order = rng.permutation(len(users))
-            val_idx, train_idx = order[:n_val], order[n_val:]
-            val = to_tensors(users[val_idx], items[val_idx], target[val_idx],
-                             weight[val_idx], self._target_dtype(tf_),
-                             tuple(x[val_idx] for x in extra))
-            users, items, target, weight = (
-                users[train_idx], items[train_idx], target[train_idx], weight[train_idx])
-            extra = tuple(x[train_idx] for x in extra)
-        data = to_tensors(users, items, target, weight, self._target_dtype(tf_), extra)
-        trainer = self._trainer()
-        self._run_epochs(lambda seed: trainer.run_epoch(data, seed), val, n_epochs, rng)
-
-    def _trainer(self):
-        runtime = self._runtime_state()
-        if runtime.trainer is None:
-            runtime.trainer = Trainer(
-                runtime.model, runtime.tables, loss=self._loss, optimizer=self.optimizer,
-                learning_rate=self.learning_rate, batch_size=self.batch_size)
-        return runtime.trainer
-
-    def _run_epochs(self, run_epoch, val, n_epochs, rng):
-        """The epoch loop every fit shares: progress, early stopping, history."""
-        runtime = self._runtime_state()
-        progress = _Progress(self.verbose, n_epochs)
-        best, best_weights, no_change = np.inf, None, 0
-        for epoch in range(n_epochs):
-            start = time.perf_counter()
-            loss = run_epoch([int(rng.randint(_MAX_SEED)), epoch])
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"the training loss became {loss} at epoch {self.n_iter_ + 1}; "
-                    "lower learning_rate or scale the ratings"
-                )
-            val_loss = (self._validation_loss(runtime.trainer, val)
-                        if val is not None else None)
-            self.history_["loss"].append(loss)
-            self.history_["val_loss"].append(val_loss)
-            self.n_iter_ += 1
-            progress.update(epoch, loss, val_loss, time.perf_counter() - start)
-            if val is not None:
-                if val_loss < best - self.tol:
-                    best, no_change = val_loss, 0
-                    best_weights = [w.numpy() for w in runtime.model.weights]
-                else:
-                    no_change += 1
-                    if no_change >= self.n_iter_no_change:
-                        break
-        if best_weights is not None:
-            runtime.model.set_weights(best_weights)
-        self._fill_unknown_rows()
-        self._weights = None
-        # trace the prediction graph now, so that the first predict() after
-        # fit costs what every later one does
-        extra = ((np.zeros((1, 2), np.float32),)
-                 if getattr(self, "_time", None) is not None else ())
-        self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), extra)
-
-    def _fit_shards(self, shards, y, sample_weight, *, incremental):
+    def _fit_shards(self, shards, y, sample_weight):
         """Fit from rating shards on disk, streaming every epoch."""
         from ._streaming import TrainingStream, scan_shards
 
@@ -309,134 +305,194 @@ class BaseEmbeddingModel(BaseEstimator):
         if y is not None or sample_weight is not None:
             raise ValueError("the ratings come from the shards: call fit(shards) "
                              "without y or sample_weight")
-        if self._loss != "squared_error":
+        if self._target is not RegressionTarget:
             raise TypeError(f"{name} cannot fit from shards; FunkMF and "
                             "EmbeddingRegressor can")
-        if self.early_stopping or incremental:
+        if self.early_stopping or self.warm_start:
             raise ValueError("fitting from shards supports neither early_stopping "
                              "nor warm_start")
         if self.time_column is not None:
             raise ValueError("shards hold no time column: fit from shards with "
                              "time_column=None")
-        previous = self._snapshot()
+        previous = dict(vars(self))
         try:
             user_ids, item_ids, stats = scan_shards(shards)
             rng = check_random_state(self.random_state)
-            for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-                delattr(self, attr)
-            self._user_vocab = IdVocabulary(user_ids)
-            self._item_vocab = IdVocabulary(item_ids)
-            self._time = None
-            self._set_target_moments(*stats)
-            self._set_model(self._new_model(rng))
-            self.history_ = {"loss": [], "val_loss": []}
-            self.n_iter_ = 0
-            stream = TrainingStream(shards, self._user_vocab, self._item_vocab,
+            # the rated pairs are not held in memory (seen=None): recommend()
+            # cannot skip them
+            state = FittedState(
+                params=self.get_params(deep=False),
+                target=RegressionTarget.from_moments(*stats),
+                user_vocab=IdVocabulary(user_ids), item_vocab=IdVocabulary(item_ids))
+            for attr in ("n_features_in_", "feature_names_in_"):
+                vars(self).pop(attr, None)
+            runtime = self._new_runtime(state, rng)
+            stream = TrainingStream(shards, state.user_vocab, state.item_vocab,
                                     self.batch_size)
-            trainer = self._trainer()
-            self._run_epochs(lambda seed: trainer.run_stream_epoch(stream.epoch(seed[0])),
-                             None, self.n_epochs, rng)
-            # the rated pairs are not held in memory: recommend() cannot skip them
-            self._seen = None
-            self.n_users_, self.n_items_ = len(self._user_vocab), len(self._item_vocab)
-            self.user_ids_, self.item_ids_ = self._user_vocab.ids, self._item_vocab.ids
+            trainer = runtime.trainer
+            self._record_epochs(state, *run_epochs(
+                trainer, lambda seed: trainer.run_stream_epoch(stream.epoch(seed[0])),
+                n_epochs=self.n_epochs, first_epoch=0, rng=rng, verbose=self.verbose))
+            self._install(state, runtime)
         except BaseException:
-            self._restore(previous)
+            self.__dict__.clear()
+            self.__dict__.update(previous)
             raise
         return self
 
-    def _validation_loss(self, trainer, val):
-        n = int(val["users"].shape[0])
-        total = 0.0
-        for lo in range(0, n, _PREDICT_CHUNK):
-            part = {k: v[lo:lo + _PREDICT_CHUNK] for k, v in val.items() if k != "extra"}
-            part["extra"] = tuple(x[lo:lo + _PREDICT_CHUNK] for x in val["extra"])
-            total += trainer.evaluate(part) * float(np.sum(part["weight"]))
-        return total / float(np.sum(val["weight"]))
+    def _train(self, state, runtime, users, items, target, weight, extra, n_epochs, rng):
+        if weight is None:
+            weight = np.ones(len(users), dtype=np.float32)
+        dtype = getattr(tf(), state.target.dtype)
+        arrays = [users, items, target, weight, *extra]
+        val = None
+        if self.early_stopping:
+            arrays, held_out = split_validation(arrays, self.validation_fraction, rng)
+            val = to_tensors(*held_out[:4], dtype, tuple(held_out[4:]))
+        data = to_tensors(*arrays[:4], dtype, tuple(arrays[4:]))
+        trainer = runtime.trainer
+        self._record_epochs(state, *run_epochs(
+            trainer, lambda seed: trainer.run_epoch(data, seed), n_epochs=n_epochs,
+            first_epoch=state.n_iter, rng=rng, val=val, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, verbose=self.verbose))
 
-    def _fill_unknown_rows(self):
-        """Set every table's last row, the one unknown ids read."""
-        for table in self._runtime_state().tables:
-            var = table.variable
-            n = var.shape[0] - 1
-            if self._unknown_rows == "mean" and not _is_bias(var):
-                row = tf().reduce_mean(var.value[:n], axis=0)
-            else:
-                row = tf().zeros(var.shape[1:], dtype=var.dtype)
-            var.value.scatter_update(tf().IndexedSlices(row[None], [n]))
+    @staticmethod
+    def _record_epochs(state, losses, val_losses):
+        state.history["loss"].extend(losses)
+        state.history["val_loss"].extend(val_losses)
+        state.n_iter += len(losses)
 
-    def _record_seen(self, users, items, reset):
-        """Remember which (user, item) pairs were rated, for recommend()."""
-        n_users, n_items = len(self._user_vocab), len(self._item_vocab)
-        known = (users < n_users) & (items < n_items)
-        seen = sp.csr_matrix(
-            (np.ones(int(known.sum()), dtype=np.bool_), (users[known], items[known])),
-            shape=(n_users, n_items),
-        )
-        if not reset and getattr(self, "_seen", None) is not None:
-            old = self._seen.copy()
-            old.resize((n_users, n_items))
-            seen = (seen + old).astype(np.bool_)
-        self._seen = seen.tocsr()
-        self.n_users_ = n_users
-        self.n_items_ = n_items
-        self.user_ids_ = self._user_vocab.ids
-        self.item_ids_ = self._item_vocab.ids
+    def _time_features(self, table, users, state, *, fitting, reset=False):
+        """The extra model inputs of a time-aware model: ``()`` or ``(features,)``."""
+        from ._time import TimeFeatures, times_in_days
 
-    # -- snapshots: fits that fail leave the previous state ------------------
-    def _snapshot(self):
-        """A shallow copy of the state; objects a fit mutates are copied."""
-        state = dict(vars(self))
-        state["history_"] = copy.deepcopy(state.get("history_"))
-        state["_time"] = copy.deepcopy(state.get("_time"))  # warm start adds to it
-        return state
+        time_column = state.params["time_column"]
+        if time_column is None:
+            return ()
+        days = times_in_days(table, time_column)
+        n_users = len(state.user_vocab)
+        if reset:
+            state.time = TimeFeatures.fit(days, users, n_users)
+        elif fitting:
+            state.time.add(days, users, n_users)
+        return (state.time.transform(days, users),)
 
-    def _restore(self, state):
-        weights = state.get("_weights")
-        self.__dict__.clear()
-        self.__dict__.update(state)
-        if "n_iter_" in state and weights is not None:
-            # the model object may have been trained in place: rebuild it
-            self._weights = weights
-            self._runtime = _Runtime()
+    # -- the live Keras objects ------------------------------------------------
+    def _build(self, state, rng):
+        spec = GraphSpec(state.params, state.target, len(state.user_vocab),
+                         len(state.item_vocab), rng)
+        model, tables = self._build_graph(spec)
+        return _Runtime(model, tables, built_with=dict(state.params))
 
-    # -- the Keras model, rebuilt lazily after unpickling ---------------------
-    def _runtime_state(self):
-        """The live Keras objects, rebuilt from ``_weights`` when needed.
+    def _new_trainer(self, runtime, params):
+        runtime.trainer = Trainer(
+            runtime.model, runtime.tables, loss=self._target.loss,
+            optimizer=params["optimizer"], learning_rate=params["learning_rate"],
+            reg=params["reg"], batch_size=params["batch_size"])
+        return runtime.trainer
+
+    def _new_runtime(self, state, rng):
+        runtime = self._build(state, rng)
+        self._new_trainer(runtime, state.params)
+        return runtime
+
+    def _resumed_runtime(self, state, rng):
+        """The runtime a warm start trains: the old one, grown or reconfigured.
+
+        The current training settings apply; optimizer slots carry over
+        (unless the optimizer changed); grown tables keep their learnt rows.
+        """
+        old = self._live()
+        weights, optimizer = self._current_values()
+        sizes = (len(state.user_vocab), len(state.item_vocab))
+        graph_params = {k: v for k, v in state.params.items()
+                        if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS}
+        built = {k: v for k, v in old.built_with.items() if k in graph_params}
+        grown = self._table_sizes(old) != sizes
+        if grown or built != graph_params:
+            runtime = self._build(state, rng)
+            _copy_weights(old, runtime, weights)
+            self._new_trainer(runtime, state.params).load_optimizer_state(optimizer)
+            return runtime
+        old.built_with = dict(state.params)
+        if old.trainer is None or old.trainer.optimizer.name != state.params["optimizer"]:
+            self._new_trainer(old, state.params).load_optimizer_state(optimizer)
+        else:
+            old.trainer.configure(learning_rate=state.params["learning_rate"],
+                                  reg=state.params["reg"],
+                                  batch_size=state.params["batch_size"])
+        return old
+
+    @staticmethod
+    def _table_sizes(runtime):
+        sizes = {}
+        for t in runtime.tables:
+            sizes.setdefault(t.side, t.variable.shape[0] - 1)
+        return sizes.get("user"), sizes.get("item")
+
+    def _live(self):
+        """The live Keras objects, rebuilt from the fitted state when needed.
 
         They sit in one holder object so that building them lazily (after
-        unpickling) does not change the estimator's ``__dict__``.
+        unpickling or loading) does not change the estimator's ``__dict__``.
         """
+        state = self._fitted_state()
         runtime = vars(self).get("_runtime")
         if runtime is None:
             runtime = self._runtime = _Runtime()
         if runtime.model is None:
-            model, tables = self._new_model(check_random_state(0))
-            model.set_weights(self._weights)
-            runtime.model, runtime.tables = model, tables
+            built = self._build(state, check_random_state(0))
+            set_variables(built.model, state.weights)
+            runtime.__dict__.update(built.__dict__)
         return runtime
 
-    def _ensure_model(self):
-        return self._runtime_state().model
-
-    def _get_weights(self):
+    def _current_values(self):
+        """``(weights, optimizer state)`` of the fit, as NumPy values."""
+        state = self._fitted_state()
         runtime = vars(self).get("_runtime")
-        if runtime is not None and runtime.model is not None:
-            return [w.numpy() for w in runtime.model.weights]
-        return vars(self).get("_weights")
+        if runtime is None or runtime.model is None:
+            return state.weights, state.optimizer
+        weights = [v.numpy() for v in runtime.model.variables]
+        optimizer = (runtime.trainer.optimizer_state() if runtime.trainer is not None
+                     else state.optimizer)
+        return weights, optimizer
 
-    @property
-    def model_(self):
-        """The fitted Keras model: ``[user_index, item_index] -> output``."""
-        check_is_fitted(self, "n_iter_")
-        return self._ensure_model()
+    def _install(self, state, runtime, *, table_values=None):
+        """Make ``state`` (and its live ``runtime``) the estimator's fitted model.
 
-    def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items() if k != "_runtime"}
-        if "n_iter_" in state:
-            # weights as plain NumPy arrays; the graph is rebuilt from params
-            state["_weights"] = self._get_weights()
+        The one place a fitted model is put together: fit, shard fits,
+        ``from_factors`` and ``load`` all end here. ``table_values`` maps
+        layer names to full tables (unknown row included) to assign first.
+        """
+        for name, values in (table_values or {}).items():
+            runtime.model.get_layer(name).embeddings.assign(values)
+        fill_unknown_rows(runtime.tables)
+        runtime.built_with = dict(state.params)
+        state.weights, state.optimizer = None, None
+        runtime.predict_fn = None
+        self._state = state
+        self._runtime = runtime
+        # trace the prediction graph now, so that the first predict() after
+        # fit costs no tracing
+        extra = (np.zeros((1, 2), np.float32),) if state.time is not None else ()
+        self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), extra)
+
+    def _fitted_state(self):
+        state = vars(self).get("_state")
+        if state is None:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
+                "with appropriate arguments before using this estimator.")
         return state
+
+    # -- pickling ----------------------------------------------------------------
+    def __getstate__(self):
+        out = {k: v for k, v in self.__dict__.items() if k != "_runtime"}
+        if "_state" in out:
+            weights, optimizer = self._current_values()
+            out["_state"] = dataclasses.replace(out["_state"], weights=weights,
+                                                optimizer=optimizer)
+        return out
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -446,48 +502,124 @@ class BaseEmbeddingModel(BaseEstimator):
     def save(self, path):
         """Save the fitted estimator to ``path`` in skembrec's safe format.
 
-        One ``.npz`` archive: weights as plain arrays, parameters and
-        vocabularies as JSON, a format version and SHA-256 digests. Reading it
-        back never unpickles anything (unlike ``pickle``/``joblib``, which
-        also work). Ids must be ints, floats, strings or bools.
+        One ``.npz`` archive: weights and optimizer slots as plain arrays,
+        parameters and vocabularies as JSON, a format version and SHA-256
+        digests. Reading it back never unpickles anything (unlike
+        ``pickle``/``joblib``, which also work). Ids must be ints, floats,
+        strings or bools.
 
         Parameters
         ----------
         path : str or path-like
             The file to write (replaced atomically).
         """
-        from ._persistence import save
+        from ._archive import to_archive
 
-        save(self, path)
+        state = self._fitted_state()
+        weights, optimizer = self._current_values()
+        header, arrays = to_archive(
+            type(self).__name__, self.get_params(deep=False),
+            dataclasses.replace(state, weights=weights, optimizer=optimizer),
+            {k: vars(self)[k] for k in ("n_features_in_", "feature_names_in_")
+             if k in vars(self)})
+        _persistence.write(path, header, arrays, producer=f"skembrec {__version__}")
 
     @classmethod
     def load(cls, path):
         """Load an estimator written by :meth:`save`.
 
-        Raises ``ValueError`` on a file of another format version, a
-        corrupted or truncated file, and ``TypeError`` when the file holds
-        another estimator class than the one ``load`` is called on.
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
 
         Returns
         -------
         estimator : fitted estimator
-        """
-        from ._persistence import load
+            It predicts, and continues training, exactly as the saved one.
 
-        return load(path, expected_class=None if cls is BaseEmbeddingModel else cls)
+        Raises
+        ------
+        ValueError
+            On a file of another format version, a corrupted, truncated or
+            inconsistent file.
+        TypeError
+            When the file holds another estimator class than the one
+            ``load`` is called on.
+        """
+        from ._archive import from_archive
+
+        header, arrays = _persistence.read(path)
+        name = header.get("class")
+        target_cls = _REGISTRY.get(name) if isinstance(name, str) else None
+        if target_cls is None:
+            raise ValueError(f"{path} holds an unknown estimator class {name!r}")
+        if cls is not BaseEmbeddingModel and not issubclass(target_cls, cls):
+            raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
+        params, state, inputs = from_archive(header, arrays, path, target_cls._target)
+        estimator = target_cls(**params)
+        vars(estimator).update(inputs)
+        try:
+            runtime = estimator._build(state, check_random_state(0))
+            set_variables(runtime.model, state.weights)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path} holds weights that do not fit its model: "
+                             f"{exc}") from None
+        if state.optimizer is not None:
+            estimator._new_trainer(runtime, state.params).load_optimizer_state(state.optimizer)
+        estimator._install(state, runtime)
+        return estimator
+
+    # -- fitted attributes ---------------------------------------------------------
+    @property
+    def n_iter_(self):
+        """Epochs trained so far."""
+        return _fitted(self).n_iter
+
+    @property
+    def history_(self):
+        """Per-epoch ``{"loss": [...], "val_loss": [...]}``."""
+        return _fitted(self).history
+
+    @property
+    def n_users_(self):
+        """Number of users in the vocabulary."""
+        return len(_fitted(self).user_vocab)
+
+    @property
+    def n_items_(self):
+        """Number of items in the vocabulary."""
+        return len(_fitted(self).item_vocab)
+
+    @property
+    def user_ids_(self):
+        """Raw user ids, in table order."""
+        return _fitted(self).user_vocab.ids
+
+    @property
+    def item_ids_(self):
+        """Raw item ids, in table order."""
+        return _fitted(self).item_vocab.ids
+
+    @property
+    def model_(self):
+        """The fitted Keras model: ``[user_index, item_index] -> output``."""
+        _fitted(self)
+        return self._live().model
 
     # -- prediction ------------------------------------------------------------
     def _raw_predict(self, X):
-        check_is_fitted(self, "n_iter_")
-        users_raw, items_raw = _validation.check_X(self, X, reset=False)
-        users = self._user_vocab.transform(users_raw, name="user id")
-        items = self._item_vocab.transform(items_raw, name="item id")
-        return self._output(users, items, self._time_inputs(X, users, fitting=False))
+        state = self._fitted_state()
+        table = _validation.check_X(self, X, reset=False)
+        users = state.user_vocab.transform(table.ids("user", fitting=False), name="user id")
+        items = state.item_vocab.transform(table.ids("item", fitting=False), name="item id")
+        return self._output(users, items, self._time_features(table, users, state,
+                                                              fitting=False))
 
     def _output(self, users, items, extra=()):
         """Model output for index arrays, in large compiled chunks."""
         tf_ = tf()
-        runtime = self._runtime_state()
+        runtime = self._live()
         if runtime.predict_fn is None:
             model = runtime.model
             # one trace serves every input length
@@ -508,8 +640,7 @@ class BaseEmbeddingModel(BaseEstimator):
 
     # -- embeddings and recommendations ---------------------------------------
     def _table(self, name):
-        model = self.model_
-        return model.get_layer(name).embeddings.numpy()[:-1]
+        return self.model_.get_layer(name).embeddings.numpy()[:-1]
 
     @property
     def user_embeddings_(self):
@@ -522,14 +653,15 @@ class BaseEmbeddingModel(BaseEstimator):
         return self._table("item_embedding")
 
     def _item_scores(self, user_index):
-        items = np.arange(self.n_items_)
+        state = self._fitted_state()
+        items = np.arange(len(state.item_vocab))
         users = np.full_like(items, user_index)
         extra = ()
-        if getattr(self, "_time", None) is not None:
+        if state.time is not None:
             # a time-aware model ranks the items as of the last day of fit
-            days = np.full(len(items), self._time.last_day())
-            extra = (self._time.transform(days, users),)
-        return self._score_output(self._output(users, items, extra))
+            days = np.full(len(items), state.time.last_day())
+            extra = (state.time.transform(days, users),)
+        return state.target.decode_scores(self._output(users, items, extra))
 
     def recommend(self, user, n=10, *, exclude_seen=True):
         """Return the ``n`` items with the highest predicted score for ``user``.
@@ -549,23 +681,22 @@ class BaseEmbeddingModel(BaseEstimator):
         items : ndarray of shape (n,)
             Raw item ids, best first.
         """
-        check_is_fitted(self, "n_iter_")
+        state = self._fitted_state()
         n = _check_n(n)
-        user_index = int(self._user_vocab.transform(np.array([user], dtype=object))[0])
+        user_index = int(state.user_vocab.transform(np.array([user], dtype=object))[0])
         scores = self._item_scores(user_index).astype(np.float64)
-        if exclude_seen and self._seen is None:
+        if exclude_seen and state.seen is None:
             raise ValueError(
                 "this model was fitted from shards and did not keep the rated "
                 "pairs; call recommend(..., exclude_seen=False)")
-        if exclude_seen and user_index < self.n_users_:
-            start, stop = self._seen.indptr[user_index:user_index + 2]
-            seen = self._seen.indices[start:stop]
-            scores[seen] = -np.inf
+        if exclude_seen and user_index < len(state.user_vocab):
+            start, stop = state.seen.indptr[user_index:user_index + 2]
+            scores[state.seen.indices[start:stop]] = -np.inf
         candidates = np.flatnonzero(np.isfinite(scores))
         n = min(n, len(candidates))
         top = candidates[np.argpartition(-scores[candidates], n - 1)[:n]] if n else candidates[:0]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return self._item_vocab.inverse_transform(top)
+        return state.item_vocab.inverse_transform(top)
 
     def similar_items(self, item, n=10):
         """Return the ``n`` items whose embeddings are most cosine-similar to ``item``.
@@ -575,47 +706,67 @@ class BaseEmbeddingModel(BaseEstimator):
         item : hashable
             A raw item id seen in fit.
         n : int, default=10
+            Number of items to return.
 
         Returns
         -------
         items : ndarray of shape (n,)
             Raw item ids, most similar first (``item`` itself excluded).
         """
-        check_is_fitted(self, "n_iter_")
+        state = self._fitted_state()
         n = _check_n(n)
-        index = int(self._item_vocab.transform(np.array([item], dtype=object))[0])
-        if index >= self.n_items_:
+        index = int(state.item_vocab.transform(np.array([item], dtype=object))[0])
+        n_items = len(state.item_vocab)
+        if index >= n_items:
             raise ValueError(f"item {item!r} was not seen in fit")
         table = self.item_embeddings_.astype(np.float64)
         norms = np.linalg.norm(table, axis=1)
         norms[norms == 0] = 1.0
         sims = table @ table[index] / (norms * norms[index])
         sims[index] = -np.inf
-        n = min(n, self.n_items_ - 1)
+        n = min(n, n_items - 1)
         top = np.argpartition(-sims, n - 1)[:n] if n else np.empty(0, dtype=int)
         top = top[np.argsort(-sims[top], kind="stable")]
-        return self._item_vocab.inverse_transform(top)
+        return state.item_vocab.inverse_transform(top)
 
 
-class _Runtime:
-    """Live, unpicklable Keras/TensorFlow objects of one fitted estimator."""
+def set_variables(model, values):
+    """Assign every variable of ``model`` (weights and seed-generator states,
+    so dropout continues its random sequence) from ``values``."""
+    variables = model.variables
+    if len(values) != len(variables):
+        raise ValueError(f"the model has {len(variables)} variables, got {len(values)}")
+    for var, value in zip(variables, values):
+        if tuple(var.shape) != tuple(np.shape(value)):
+            raise ValueError(f"{var.path} has shape {tuple(var.shape)}, got "
+                             f"{tuple(np.shape(value))}")
+    for var, value in zip(variables, values):
+        var.assign(value)
 
-    def __init__(self, model=None, tables=None):
-        self.model = model
-        self.tables = tables
-        self.trainer = None
-        self.predict_fn = None
+
+def _fitted(estimator):
+    """The fitted state, or NotFittedError (an AttributeError too, so ``hasattr``
+    says unfitted)."""
+    state = vars(estimator).get("_state")
+    if state is None:
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet: fitted "
+            "attributes exist after 'fit'")
+    return state
 
 
-def _is_bias(var):
-    return var.shape[-1] == 1 and "bias" in var.path
-
-
-def _table_side(var, tables):
-    for t in tables:
-        if t.variable is var:
-            return t.side
-    raise KeyError(var.path)  # pragma: no cover
+def _copy_weights(old, new, weights):
+    """Copy ``weights`` (of ``old``'s graph) into ``new``'s; grown tables keep
+    their learnt rows, new rows keep their initial values."""
+    sides = {id(t.variable): t.side for t in old.tables}
+    old_sizes = dict(zip(("user", "item"), BaseEmbeddingModel._table_sizes(old)))
+    for old_var, new_var, value in zip(old.model.variables, new.model.variables, weights):
+        if id(old_var) in sides and tuple(new_var.shape) != value.shape:
+            fresh = new_var.numpy()
+            n_old = old_sizes[sides[id(old_var)]]
+            fresh[:n_old] = value[:n_old]
+            value = fresh
+        new_var.assign(value)
 
 
 def _is_shards(X):
@@ -630,41 +781,8 @@ def _check_n(n):
     return int(n)
 
 
-class _SeedSequence:
-    """Hands out integer seeds for initialisers and dropout from one RNG."""
-
-    def __init__(self, rng):
-        self._rng = rng
-
-    def __call__(self):
-        return int(self._rng.randint(_MAX_SEED))
-
-
-class _Progress:
-    """Per-epoch progress the way Keras users expect (``verbose`` 1 or 2)."""
-
-    def __init__(self, verbose, n_epochs):
-        self.verbose = int(verbose)
-        self.n_epochs = n_epochs
-        self._bar = None
-        if self.verbose == 1:
-            self._bar = keras().utils.Progbar(n_epochs, unit_name="epoch")
-
-    def update(self, epoch, loss, val_loss, seconds):
-        if self.verbose <= 0:
-            return
-        values = [("loss", loss)] + ([("val_loss", val_loss)] if val_loss is not None else [])
-        if self._bar is not None:
-            self._bar.update(epoch + 1, values=values)
-        else:
-            text = " - ".join(f"{k}: {v:.4f}" for k, v in values)
-            print(f"Epoch {epoch + 1}/{self.n_epochs} - {seconds:.2f}s - {text}", flush=True)
-
-
 class RatingRegressorMixin(RegressorMixin):
     """Rating prediction: float targets, clipped predictions, R^2 score."""
-
-    _loss = "squared_error"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -673,48 +791,34 @@ class RatingRegressorMixin(RegressorMixin):
         tags.regressor_tags.poor_score = True
         return tags
 
-    def _encode_target(self, y, n_samples, reset, **fit_params):
-        y = _validation.check_y_regression(y, n_samples)
-        return y.astype(np.float32)
+    @property
+    def global_mean_(self):
+        """The weighted mean rating of the fit data."""
+        return _fitted(self).target.mean
 
-    def _check_target_weights(self, target, weight):
-        pass
-
-    def _target_dtype(self, tf_):
-        return tf_.float32
-
-    def _set_target_statistics(self, target, weight):
-        w = np.ones_like(target) if weight is None else weight
-        mean = float(np.average(target, weights=w))
-        self.global_mean_ = mean
-        self.rating_range_ = (float(target.min()), float(target.max()))
-        self._target_scale = float(np.sqrt(np.average((target - mean) ** 2, weights=w))) or 1.0
-
-    def _set_target_moments(self, count, total, total_sq, low, high):
-        mean = total / count
-        self.global_mean_ = mean
-        self.rating_range_ = (low, high)
-        self._target_scale = float(np.sqrt(max(total_sq / count - mean**2, 0.0))) or 1.0
-
-    def _update_target_statistics(self, target):
-        low, high = self.rating_range_
-        self.rating_range_ = (min(low, float(target.min())), max(high, float(target.max())))
-
-    def _score_output(self, output):
-        return output
+    @property
+    def rating_range_(self):
+        """``(min, max)`` rating seen in fit; predictions are clipped to it."""
+        return _fitted(self).target.rating_range
 
     def predict(self, X):
         """Predict ratings for (user, item) rows.
 
         Unknown or missing ids fall back to what the model knows (see the
         class docstring); predictions are clipped to ``rating_range_``
-        unless ``clip_predictions=False``.
+        unless the model was fitted with ``clip_predictions=False``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The predicted ratings.
         """
         pred = self._raw_predict(X).astype(np.float64)
-        if self.clip_predictions:
+        if self._state.params.get("clip_predictions", True):
             np.clip(pred, *self.rating_range_, out=pred)
         return pred

@@ -11,26 +11,56 @@ with the number of users or items. Dense weights (the MLP of the embedding
 models) get the ordinary dense update of the same optimizer.
 """
 
+import time
 from dataclasses import dataclass
 
-from ._backend import tf
+import numpy as np
+
+from ._backend import keras, tf
 
 OPTIMIZERS = ("adagrad", "adam", "adamax", "sgd")
+MAX_SEED = 2**31 - 1
+_CHUNK = 1 << 18
 
 
 @dataclass
 class Table:
-    """An embedding table the trainer updates sparsely.
+    """An embedding table the trainer updates sparsely, as a model declares it.
 
-    ``side`` says which input indexes it (``"user"`` or ``"item"``): the
-    graph must read the table exactly once per rating, through that index, so
-    its gradient's rows are the batch's ids in batch order. ``reg`` is the
-    L2 coefficient applied to the rows a batch touches.
+    Parameters
+    ----------
+    variable : keras.Variable
+        The table, ``n + 1`` rows: one per id and a last one for unknown ids.
+    side : {"user", "item"}
+        Which input indexes it: the graph must read the table exactly once
+        per rating, through that index, so that its gradient's rows are the
+        batch's ids in batch order.
+    unknown : {"zero", "mean"}, default="zero"
+        What the last row holds after training: zeros (an unknown id adds
+        nothing: biases, drifts) or the mean of the learnt rows (an unknown
+        id is the average user or item).
+    reg_scale : float, default=1.0
+        The table's L2 coefficient, as a multiple of the estimator's ``reg``,
+        applied to the rows a batch touches.
     """
 
     variable: object
     side: str
-    reg: float
+    unknown: str = "zero"
+    reg_scale: float = 1.0
+
+
+def fill_unknown_rows(tables):
+    """Set every table's last row, the one unknown ids read."""
+    tf_ = tf()
+    for table in tables:
+        var = table.variable
+        n = var.shape[0] - 1
+        if table.unknown == "mean":
+            row = tf_.reduce_mean(var.value[:n], axis=0)
+        else:
+            row = tf_.zeros(var.shape[1:], dtype=var.dtype)
+        var.value.scatter_update(tf_.IndexedSlices(row[None], [n]))
 
 
 class _Optimizer:
@@ -44,7 +74,8 @@ class _Optimizer:
     def __init__(self, name, learning_rate, variables):
         tf_ = tf()
         self.name = name
-        self.lr = tf_.constant(learning_rate, tf_.float32)
+        # a variable: warm start changes the rate without retracing
+        self.lr = tf_.Variable(learning_rate, dtype=tf_.float32, trainable=False)
         self.step = tf_.Variable(
             0, dtype=tf_.int64, trainable=False,
             aggregation=tf_.VariableAggregation.ONLY_FIRST_REPLICA)
@@ -123,24 +154,27 @@ class Trainer:
     Parameters
     ----------
     model : keras.Model
-        Takes ``[user_index, item_index]`` and returns predictions (a rating
-        per row) or logits (one per class).
+        Takes ``[user_index, item_index, *extra]`` and returns predictions (a
+        rating per row) or logits (one per class).
     tables : list of Table
         The model's embedding tables, updated sparsely and L2-regularised on
         the rows each batch touches.
     loss : {"squared_error", "cross_entropy"}
         Per-example loss between targets and the model's output.
     optimizer : {"adagrad", "adam", "adamax", "sgd"}
-    learning_rate : float
+        The update rule; its slots live as long as the trainer.
+    learning_rate, reg : float
+        Step size and L2 coefficient; :meth:`configure` changes them (and
+        the batch size) between epochs without retracing.
     batch_size : int
+        Ratings per step.
     """
 
-    def __init__(self, model, tables, *, loss, optimizer, learning_rate, batch_size):
+    def __init__(self, model, tables, *, loss, optimizer, learning_rate, reg, batch_size):
         tf_ = tf()
         self.model = model
         self.tables = tables
         self.loss = loss
-        self.batch_size = int(batch_size)
         table_refs = {t.variable.value.ref() for t in tables}
         self._table_vars = [t.variable.value for t in tables]
         self._dense_vars = [
@@ -151,14 +185,69 @@ class Trainer:
         self.optimizer = _Optimizer(
             optimizer, learning_rate, self._table_vars + self._dense_vars
         )
+        self._reg = tf_.Variable(float(reg), dtype=tf_.float32, trainable=False)
+        self.batch_size = int(batch_size)
         # `with strategy.scope(): est.fit(X, y)` (the Keras convention) trains
         # data-parallel over the strategy's replicas; the model and the slots
         # were created inside that scope, so they are mirrored
         strategy = tf_.distribute.get_strategy()
         self._strategy = strategy if strategy.num_replicas_in_sync > 1 else None
+        self._trace(reg > 0)
+
+    def _trace(self, regularised):
+        # whether to regularise is a trace-time choice (reg=0 skips the
+        # gather of the touched rows); the coefficient itself is a variable
+        tf_ = tf()
+        self._regularised = bool(regularised)
         self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
         self._stream_epoch = tf_.function(self._stream_epoch_fn, reduce_retracing=True)
         self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
+
+    def configure(self, *, learning_rate, reg, batch_size):
+        """Take the current training settings (warm start, ``partial_fit``)."""
+        self.optimizer.lr.assign(float(learning_rate))
+        self._reg.assign(float(reg))
+        self.batch_size = int(batch_size)
+        if (reg > 0) != self._regularised:
+            self._trace(reg > 0)
+
+    # -- the optimizer's state, part of the fitted state -------------------
+    def optimizer_state(self):
+        """The optimizer's step and slots as NumPy arrays.
+
+        Slots are keyed by the position of their variable in
+        ``model.variables``.
+        """
+        position = {w.value.ref(): n for n, w in enumerate(self.model.variables)}
+        return {
+            "name": self.optimizer.name,
+            "step": int(self.optimizer.step.numpy()),
+            "slots": {position[ref]: [s.numpy() for s in slots]
+                      for ref, slots in self.optimizer.slots.items()},
+        }
+
+    def load_optimizer_state(self, state):
+        """Restore :meth:`optimizer_state` (a slot's rows may have grown)."""
+        if state is None or state["name"] != self.optimizer.name:
+            return
+        self.optimizer.step.assign(state["step"])
+        weights = self.model.variables
+        for n, arrays in state["slots"].items():
+            var = weights[int(n)].value
+            for slot, value in zip(self.optimizer.slots[var.ref()], arrays):
+                fresh = slot.numpy()
+                rows = min(len(fresh), len(value)) if fresh.ndim else None
+                if fresh.shape == value.shape:
+                    fresh = value
+                elif rows is not None and fresh.shape[1:] == value.shape[1:]:
+                    # a table grew (warm start with new ids): learnt rows keep
+                    # their slots, new rows start afresh
+                    fresh[:rows - 1] = value[:rows - 1]
+                else:
+                    raise ValueError(
+                        f"optimizer slot of {var.name} has shape {value.shape}, "
+                        f"expected {fresh.shape}")
+                slot.assign(fresh)
 
     # -- the graph ---------------------------------------------------------
     def _example_loss(self, target, output):
@@ -248,22 +337,21 @@ class Trainer:
             unique, position, n_unique, row_share = sides[table.side]
             # sum the rows of duplicate ids so each touched row is updated once
             summed = tf_.math.unsorted_segment_sum(grad.values, position, n_unique)
-            if table.reg > 0:
+            if self._regularised and table.reg_scale > 0:
                 # gradient of reg * sum_b w_b ||row_b||^2 / sum w on the
                 # touched rows only (Surprise's per-rating regularisation)
                 rows = tf_.gather(var, unique)
-                summed += (2.0 * table.reg) * tf_.reshape(
+                summed += (2.0 * table.reg_scale * self._reg) * tf_.reshape(
                     row_share, [-1] + [1] * (len(var.shape) - 1)) * rows
             self.optimizer.sparse(var, unique, summed)
         for var, grad in zip(self._dense_vars, grads[n_tables:]):
             if grad is not None:
                 self.optimizer.dense(var, tf_.convert_to_tensor(grad))
 
-    def _epoch_fn(self, users, items, target, weight, extra, seed):
+    def _epoch_fn(self, users, items, target, weight, extra, seed, batch):
         tf_ = tf()
         n = tf_.shape(users)[0]
         order = tf_.random.experimental.stateless_shuffle(tf_.range(n), seed=seed)
-        batch = self.batch_size
         n_batches = (n + batch - 1) // batch
         if self._strategy is not None:
             # replicas exchange gradients of equal shapes only: fill the last
@@ -323,6 +411,7 @@ class Trainer:
         loss = self._epoch(
             data["users"], data["items"], data["target"], data["weight"], data["extra"],
             tf().constant(seed, dtype=tf().int64),
+            tf().constant(self.batch_size, dtype=tf().int32),
         )
         return float(loss)
 
@@ -352,3 +441,90 @@ def to_tensors(users, items, target, weight, target_dtype, extra=()):
         "weight": tf_.constant(weight, dtype=tf_.float32),
         "extra": tuple(tf_.constant(x, dtype=tf_.float32) for x in extra),
     }
+
+
+# -- the epoch loop every fit shares ------------------------------------------
+def split_validation(arrays, fraction, rng):
+    """Hold out ``fraction`` of the rows of every array: ``(train, validation)``."""
+    n = len(arrays[0])
+    n_val = max(1, int(round(fraction * n)))
+    if n_val >= n:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves no training ratings out of {n}")
+    order = rng.permutation(n)
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    return ([a[train_idx] for a in arrays], [a[val_idx] for a in arrays])
+
+
+def run_epochs(trainer, run_epoch, *, n_epochs, first_epoch, rng, val=None, tol=0.0,
+               n_iter_no_change=1, verbose=0):
+    """Train up to ``n_epochs`` epochs; return the per-epoch losses.
+
+    ``run_epoch(seed)`` trains one epoch and returns its loss; ``seed`` pairs
+    a draw of ``rng`` with the epoch's number since the first fit
+    (``first_epoch`` onwards). With ``val`` (tensors of :func:`to_tensors`),
+    training stops when the validation loss has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs, and the best epoch's weights are restored.
+
+    Returns
+    -------
+    losses, val_losses : list of float
+        ``val_losses`` holds None for every epoch when ``val`` is None.
+    """
+    progress = Progress(verbose, n_epochs)
+    losses, val_losses = [], []
+    best, best_weights, no_change = np.inf, None, 0
+    for epoch in range(n_epochs):
+        start = time.perf_counter()
+        loss = run_epoch([int(rng.randint(MAX_SEED)), first_epoch + epoch])
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"the training loss became {loss} at epoch {first_epoch + epoch + 1}; "
+                "lower learning_rate or scale the ratings"
+            )
+        val_loss = _validation_loss(trainer, val) if val is not None else None
+        losses.append(loss)
+        val_losses.append(val_loss)
+        progress.update(epoch, loss, val_loss, time.perf_counter() - start)
+        if val is not None:
+            if val_loss < best - tol:
+                best, no_change = val_loss, 0
+                best_weights = [w.numpy() for w in trainer.model.weights]
+            else:
+                no_change += 1
+                if no_change >= n_iter_no_change:
+                    break
+    if best_weights is not None:
+        trainer.model.set_weights(best_weights)
+    return losses, val_losses
+
+
+def _validation_loss(trainer, val):
+    n = int(val["users"].shape[0])
+    total = 0.0
+    for lo in range(0, n, _CHUNK):
+        part = {k: v[lo:lo + _CHUNK] for k, v in val.items() if k != "extra"}
+        part["extra"] = tuple(x[lo:lo + _CHUNK] for x in val["extra"])
+        total += trainer.evaluate(part) * float(np.sum(part["weight"]))
+    return total / float(np.sum(val["weight"]))
+
+
+class Progress:
+    """Per-epoch progress the way Keras users expect (``verbose`` 1 or 2)."""
+
+    def __init__(self, verbose, n_epochs):
+        self.verbose = int(verbose)
+        self.n_epochs = n_epochs
+        self._bar = None
+        if self.verbose == 1:
+            self._bar = keras().utils.Progbar(n_epochs, unit_name="epoch")
+
+    def update(self, epoch, loss, val_loss, seconds):
+        if self.verbose <= 0:
+            return
+        values = [("loss", loss)] + ([("val_loss", val_loss)] if val_loss is not None else [])
+        if self._bar is not None:
+            self._bar.update(epoch + 1, values=values)
+        else:
+            text = " - ".join(f"{k}: {v:.4f}" for k, v in values)
+            print(f"Epoch {epoch + 1}/{self.n_epochs} - {seconds:.2f}s - {text}", flush=True)

@@ -59,7 +59,7 @@ def _assert_best_estimator_travels(search, reference, X):
     best = pickle.loads(pickle.dumps(search.best_estimator_))
     state = search.best_estimator_.__getstate__()
     assert "_runtime" not in state
-    assert all(isinstance(w, np.ndarray) for w in state["_weights"])
+    assert all(isinstance(w, np.ndarray) for w in state["_state"].weights)
     np.testing.assert_allclose(best.predict(X), search.best_estimator_.predict(X), rtol=1e-6)
     np.testing.assert_allclose(best.predict(X), reference.best_estimator_.predict(X), rtol=1e-5)
 

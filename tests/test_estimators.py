@@ -67,8 +67,12 @@ def test_classifier_beats_majority_class_on_planted_structure(planted):
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X_test))
 
-    # the median decision: same model, the label that minimises expected |error|
+    # the median decision: the same model (decision does not change training),
+    # the label that minimises expected |error|
     clf.set_params(decision="median")
+    np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
+    clf.fit(X_train, y_train)
+    np.testing.assert_allclose(clf.predict_proba(X_test), proba, rtol=1e-6)
     median = clf.predict(X_test)
     below = np.cumsum(proba, axis=1)
     index = np.searchsorted(clf.classes_, median)
@@ -78,7 +82,8 @@ def test_classifier_beats_majority_class_on_planted_structure(planted):
     assert np.mean(np.abs(median - y_test)) < np.mean(np.abs(mode - y_test))
     clf.set_params(decision="mean")
     with pytest.raises(ValueError, match="decision"):
-        clf.predict(X_test)
+        clf.fit(X_train, y_train)
+    np.testing.assert_array_equal(clf.predict(X_test), median)  # the fitted model stays
 
 
 def test_same_random_state_same_predictions(estimator, small_ratings):
@@ -117,7 +122,8 @@ def test_pickle_holds_no_keras_objects(small_ratings):
     est = clone(FAST["FunkMF"]).fit(X, y)
     state = est.__getstate__()
     assert "_runtime" not in state
-    assert all(isinstance(w, np.ndarray) for w in state["_weights"])
+    assert all(isinstance(w, np.ndarray) for w in state["_state"].weights)
+    assert state["_state"].optimizer["name"] == "adagrad"
 
 
 def test_unknown_ids_fall_back_inside_rating_range(estimator, small_ratings):

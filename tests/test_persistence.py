@@ -95,6 +95,46 @@ def test_other_format_version_is_refused(fitted, tmp_path):
         FunkMF.load(path)
 
 
+def _rewrite_header(path, change):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    header = json.loads(arrays["__header__"].tobytes())
+    change(header)
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda h: h.pop("sha256"), "checksums"),
+    (lambda h: h["sha256"].pop("weight_0"), "checksums"),
+    (lambda h: h.pop("vocab"), "inconsistent .*vocab"),
+    (lambda h: h.update(n_iter="many"), "n_iter must be an int"),
+    (lambda h: h.update(n_weights=1), "weight"),
+    (lambda h: h["target"].update(mean=float("nan")), "finite"),
+    (lambda h: h.update(seen_shape=[1, 1]), "rated pairs"),
+    (lambda h: h.update(params=[1]), "params"),
+])
+def test_inconsistent_header_is_refused_naming_the_file(fitted, tmp_path, change, match):
+    path = tmp_path / "m.npz"
+    fitted["FunkMF"].save(path)
+    _rewrite_header(path, change)
+    with pytest.raises(ValueError, match=match) as info:
+        FunkMF.load(path)
+    assert "m.npz" in str(info.value)
+
+
+def test_save_writes_through_a_private_temporary_file(fitted, tmp_path):
+    path = tmp_path / "m.npz"
+    precious = tmp_path / "m.npz.tmp"
+    precious.write_text("a file of the user's")
+    fitted["FunkMF"].save(path)
+    assert precious.read_text() == "a file of the user's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "m.npz.tmp"]
+    with pytest.raises(IsADirectoryError):
+        fitted["FunkMF"].save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "m.npz.tmp"]
+
+
 def test_wrong_class_and_not_a_model(fitted, tmp_path):
     fitted["FunkMF"].save(tmp_path / "m.npz")
     with pytest.raises(TypeError, match="holds a FunkMF"):
@@ -140,7 +180,7 @@ def test_vocabulary_round_trip(values, others):
     assert np.all(vocab.transform(probe) == vocab.unknown_index)
     # the safe format stores and restores every such id exactly
     store = {}
-    spec = _persistence._ids_to_store(vocab.ids, "ids", store)
-    restored = _persistence._ids_from_store(json.loads(json.dumps(spec)), store)
+    spec = _persistence.ids_to_store(vocab.ids, "ids", store)
+    restored = _persistence.ids_from_store(json.loads(json.dumps(spec)), store)
     assert [type(v) for v in restored.tolist()] == [type(v) for v in vocab.ids.tolist()]
     assert restored.tolist() == vocab.ids.tolist()

@@ -76,8 +76,8 @@ def test_shard_fit_errors(split, tmp_path):
         EmbeddingClassifier().fit(shards)
     with pytest.raises(ValueError, match="early_stopping"):
         FunkMF(early_stopping=True).fit(shards)
-    with pytest.raises(TypeError, match="partial_fit"):
-        FunkMF().partial_fit(shards)
+    with pytest.raises(TypeError, match="partial_fit takes in-memory ratings"):
+        FunkMF().partial_fit(shards, None)
     with pytest.raises(ValueError, match="no rating shards"):
         RatingShards(tmp_path / "nowhere")
     mixed = pd.DataFrame({"user": np.array([1, "a"], dtype=object), "item": [1, 2],

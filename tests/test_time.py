@@ -94,11 +94,11 @@ def test_warm_start_adds_users_and_their_dates(drifting):
     old = X_train.user < 150
     est = FunkMF(n_factors=4, n_epochs=2, random_state=0, time_column="timestamp",
                  warm_start=True).fit(X_train[old], y_train[old])
-    snapshot = est._time.user_count.copy()
+    snapshot = est._state.time.user_count.copy()
     est.fit(X_train[~old], y_train[~old])
     assert est.n_users_ > len(snapshot)
-    np.testing.assert_array_equal(est._time.user_count[:len(snapshot)], snapshot)
-    assert np.all(est._time.user_count[len(snapshot):] > 0)
+    np.testing.assert_array_equal(est._state.time.user_count[:len(snapshot)], snapshot)
+    assert np.all(est._state.time.user_count[len(snapshot):] > 0)
     est.partial_fit(X_train, y_train)
     assert np.all(np.isfinite(est.predict(X_test)))
 
@@ -121,19 +121,25 @@ def test_bad_time_column(drifting, time_column, X_change, match):
         FunkMF(n_epochs=1, time_column=time_column).fit(X, y_train)
 
 
-def test_changing_time_column_after_fit_is_refused(drifting):
+def test_changing_time_column_after_fit_changes_nothing_until_refit(drifting):
     X_train, y_train, X_test, _ = drifting
-    est = FunkMF(n_factors=4, n_epochs=1, time_column="timestamp").fit(X_train, y_train)
+    est = FunkMF(n_factors=4, n_epochs=1, random_state=0,
+                 time_column="timestamp").fit(X_train, y_train)
+    expected = est.predict(X_test)
     est.set_params(time_column=None)
-    with pytest.raises(ValueError, match="differs from the fitted model"):
-        est.predict(X_test)
+    # the fitted model still reads the time column it was fitted with
+    np.testing.assert_array_equal(est.predict(X_test), expected)
+    with pytest.raises(ValueError, match="time_column changed"):
+        est.partial_fit(X_train, y_train)
+    np.testing.assert_array_equal(est.predict(X_test), expected)
     est.set_params(time_column="timestamp", warm_start=True)
     est.fit(X_train, y_train)  # unchanged: continues
+    assert est.n_iter_ == 2
     plain = FunkMF(n_factors=4, n_epochs=1, warm_start=True).fit(X_train, y_train)
     plain.set_params(time_column="timestamp")
-    with pytest.raises(ValueError, match="refit from scratch"):
-        plain.fit(X_train, y_train)
-    assert plain._time is None  # the refused fit changed nothing
+    plain.fit(X_train, y_train)  # an architectural change: starts from scratch
+    assert plain.n_iter_ == 1 and plain._state.time is not None
+    assert "user_drift" in [layer.name for layer in plain.model_.layers]
 
 
 def test_factors_from_elsewhere_have_no_time_effects():

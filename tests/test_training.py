@@ -47,8 +47,9 @@ def test_one_sparse_step_matches_keras_and_leaves_other_rows(name):
 
     model, p, q = _dot_model(8, 5, 3, seed=0)
     p0, q0 = p.embeddings.numpy().copy(), q.embeddings.numpy().copy()
-    trainer = Trainer(model, [Table(p.embeddings, "user", 0.0), Table(q.embeddings, "item", 0.0)],
-                      loss="squared_error", optimizer=name, learning_rate=0.05, batch_size=4)
+    trainer = Trainer(model, [Table(p.embeddings, "user"), Table(q.embeddings, "item")],
+                      loss="squared_error", optimizer=name, learning_rate=0.05, reg=0.0,
+                      batch_size=4)
     trainer.run_epoch(to_tensors(users, items, target, weight, tf_.float32), [0, 0])
 
     # the reference: the same loss, its dense gradient, Keras' optimizer

@@ -2,24 +2,23 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
-from .. import _validation
+from .._base import _fitted
 from .._sklearn_compat import StrOptions
+from .._targets import ClassTarget, softmax
 from ._embedding import EmbeddingMLPBase
-from ._params import COMMON_PARAMETERS, PARAMETER_TABLE, TIME_PARAMETER
-from ._regressor import DENSE_PARAMETERS
+from ._params import fill_doc
 
 
+@fill_doc
 class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
-    __doc__ = """Rating classification: a softmax over the rating classes seen in ``y``.
+    """Rating classification: a softmax over the rating classes seen in ``y``.
 
     The graph is ``[p_u || q_i] -> Dense -> ... -> Dense(n_classes)``,
     trained with the cross-entropy
 
-    .. math:: -\\sum w_{{ui}} \\log \\mathrm{{softmax}}(f([p_u \\| q_i]))_{{r_{{ui}}}}
-              / \\sum w_{{ui}} + \\lambda\\text{{-}} \\text{{and }} \\alpha\\text{{-penalties}}.
+    .. math:: -\\sum w_{ui} \\log \\mathrm{softmax}(f([p_u \\| q_i]))_{r_{ui}}
+              / \\sum w_{ui} + \\lambda\\text{-} \\text{and } \\alpha\\text{-penalties}.
 
     ``predict`` returns the most probable class (or, with
     ``decision="median"``, the median of the predicted distribution),
@@ -31,10 +30,10 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     ----------
     n_factors : int, default=32
         Embedding size of users and items.
-    {dense}
-    {common}
-    {time}
-    decision : {{"mode", "median"}}, default="mode"
+    ${dense}
+    ${common}
+    ${time}
+    decision : {"mode", "median"}, default="mode"
         How ``predict`` turns the distribution into one label. ``"mode"``
         is the most probable class, the right choice for accuracy.
         ``"median"`` is the smallest class whose cumulative probability
@@ -61,15 +60,15 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     n_features_in_ : int
         Columns of ``X`` seen in fit.
 
-    Notes
-    -----
-    An unknown user or item (or a missing id at predict time) reads the
-    average embedding of its table.
-    {table}
     See Also
     --------
     EmbeddingRegressor : The same body with one output and squared error.
 
+    Notes
+    -----
+    An unknown user or item (or a missing id at predict time) reads the
+    average embedding of its table.
+    ${table}
     Examples
     --------
     >>> from skembrec import EmbeddingClassifier
@@ -81,18 +80,13 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     array([1., 2., 3., 4., 5.], dtype=float32)
     >>> model.predict_proba(X[:2]).shape
     (2, 5)
-    """.format(
-        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.0, alpha=1e-4).strip(),
-        common=COMMON_PARAMETERS.format(
-            n_epochs=10, batch_size=2048, learning_rate=0.002, reg=0.0,
-            optimizer="adam", init_std=0.05).strip(),
-        table=PARAMETER_TABLE,
-        time=TIME_PARAMETER.format(
-            effect="concatenates the two features to the embeddings, before the "
-                   "first dense layer").strip(),
-    )
+    """
 
-    _loss = "cross_entropy"
+    _doc_time_effect = (
+        "concatenates the two features to the embeddings, before the first dense layer")
+
+    _target = ClassTarget
+    _partial_fit_params = ("classes",)
 
     _parameter_constraints = {
         **EmbeddingMLPBase._parameter_constraints,
@@ -160,89 +154,79 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train one more epoch; ``classes`` lists every label on the first call.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
+        y : array-like of shape (n_samples,)
+            The rating labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each rating in the loss.
+        classes : array-like, default=None
+            Every label ``y`` may hold, on the first call (later calls keep
+            the classes of the first).
+
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         return super().partial_fit(X, y, sample_weight, classes=classes)
 
-    def _check_partial_fit_params(self, fit_params):
-        if set(fit_params) - {"classes"}:
-            raise TypeError(f"unexpected arguments {sorted(set(fit_params) - {'classes'})}")
-
-    def _encode_target(self, y, n_samples, reset, classes=None):
-        y = _validation._as_1d_target(y, n_samples)
-        check_classification_targets(y)
-        if reset:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            self.classes_ = labels
-        codes = np.searchsorted(self.classes_, y)
-        codes = np.clip(codes, 0, len(self.classes_) - 1)
-        unknown = self.classes_[codes] != y
-        if unknown.any():
-            row = int(np.flatnonzero(unknown)[0])
-            raise ValueError(
-                f"y holds the label {y[row]!r} at row {row}, which is not one of "
-                f"the classes {self.classes_.tolist()} fixed by the first fit"
-            )
-        return codes.astype(np.int32)
-
-    def _check_target_weights(self, target, weight):
-        present = target if weight is None else target[weight > 0]
-        if len(np.unique(present)) < 2 and len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs ratings of at least 2 classes; "
-                f"y holds only 1 class ({self.classes_.tolist()})"
-            )
-        if weight is not None and len(np.unique(present)) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes with positive "
-                "sample_weight; only 1 class carries weight"
-            )
-
-    def _target_dtype(self, tf_):
-        return tf_.int32
-
-    def _set_target_statistics(self, target, weight):
-        pass
-
-    def _update_target_statistics(self, target):
-        pass
-
-    def _score_output(self, logits):
-        # rank items by expected rating when the labels are numeric, else by
-        # the probability of the best class
-        proba = _softmax(logits)
-        if np.issubdtype(self.classes_.dtype, np.number):
-            return proba @ self.classes_.astype(np.float64)
-        return proba[:, -1]
-
-    def _output_layer(self, k, x, seeds, regularizer):
+    @classmethod
+    def _output_layer(cls, k, x, spec, regularizer):
         return k.layers.Dense(
-            len(self.classes_),
-            kernel_initializer=k.initializers.GlorotUniform(seed=seeds()),
+            spec.target.n_classes,
+            kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
             kernel_regularizer=regularizer,
             name="logits",
             dtype="float32",  # the head stays float32 under a mixed-precision policy
         )(x)
 
+    @property
+    def classes_(self):
+        """The class labels, sorted."""
+        return _fitted(self).target.classes
+
     # -- prediction ------------------------------------------------------------
     def predict_proba(self, X):
         """Probability of each class in ``classes_`` for (user, item) rows.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
+
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The predicted distribution over ``classes_``.
         """
-        return _softmax(self._raw_predict(X))
+        return softmax(self._raw_predict(X))
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`."""
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class in ``classes_``.
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """The most probable class (or the median class) for each (user, item) row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
 
         Returns
         -------
@@ -250,20 +234,9 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
             The mode of :meth:`predict_proba`, or its median with
             ``decision="median"``.
         """
-        check_is_fitted(self, "n_iter_")
-        if self.decision not in ("mode", "median"):  # set_params after fit
-            raise ValueError(f"decision must be 'mode' or 'median', got {self.decision!r}")
         logits = self._raw_predict(X)
-        if self.decision == "median":
+        if self._state.params["decision"] == "median":
             # the first class whose cumulative probability reaches one half
-            cumulative = np.cumsum(_softmax(logits), axis=1)
+            cumulative = np.cumsum(softmax(logits), axis=1)
             return self.classes_[np.argmax(cumulative >= 0.5, axis=1)]
         return self.classes_[np.argmax(logits, axis=1)]
-
-
-def _softmax(logits):
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted

@@ -24,43 +24,49 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         "batch_norm": ["boolean"],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
     }
-    # an unknown user or item reads the average embedding of its table
-    _unknown_rows = "mean"
+    # dropout too: turning it on or off adds or removes a layer's random state
+    _architecture = ("n_factors", "user_factors", "item_factors", "hidden_layer_sizes",
+                     "activation", "batch_norm", "dropout", "time_column")
 
-    def _output_layer(self, k, x, seeds, regularizer):
+    @classmethod
+    def _output_layer(cls, k, x, spec, regularizer):
         """The head on top of the shared body (one unit, or one per class)."""
         raise NotImplementedError
 
-    def _build_graph(self, n_users, n_items, seeds):
+    @classmethod
+    def _build_graph(cls, spec):
         from .._layers import SparseEmbedding
 
         k = keras()
-        sizes = check_hidden_layer_sizes(self.hidden_layer_sizes, type(self).__name__)
-        user, item, time_ = self._graph_inputs()
+        p = spec.params
+        sizes = check_hidden_layer_sizes(p.hidden_layer_sizes, cls.__name__)
+        user, item, time_ = spec.inputs()
 
         def table(n, dim, name):
-            init = k.initializers.RandomNormal(stddev=self.init_std, seed=seeds())
+            init = k.initializers.RandomNormal(stddev=p.init_std, seed=spec.seed())
             return SparseEmbedding(n + 1, dim, embeddings_initializer=init, name=name)
 
-        p = table(n_users, self.user_factors or self.n_factors, "user_embedding")
-        q = table(n_items, self.item_factors or self.n_factors, "item_embedding")
-        parts = [p(user), q(item)] + ([time_] if time_ is not None else [])
+        pu = table(spec.n_users, p.user_factors or p.n_factors, "user_embedding")
+        qi = table(spec.n_items, p.item_factors or p.n_factors, "item_embedding")
+        parts = [pu(user), qi(item)] + ([time_] if time_ is not None else [])
         x = k.layers.Concatenate(name="concat")(parts)
-        regularizer = k.regularizers.L2(self.alpha) if self.alpha > 0 else None
+        regularizer = k.regularizers.L2(p.alpha) if p.alpha > 0 else None
         for depth, units in enumerate(sizes):
             x = k.layers.Dense(
                 units,
-                activation=None if self.batch_norm else self.activation,
-                kernel_initializer=k.initializers.GlorotUniform(seed=seeds()),
+                activation=None if p.batch_norm else p.activation,
+                kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
                 kernel_regularizer=regularizer,
                 name=f"dense_{depth}",
             )(x)
-            if self.batch_norm:
+            if p.batch_norm:
                 x = k.layers.BatchNormalization(name=f"batch_norm_{depth}")(x)
-                x = k.layers.Activation(self.activation, name=f"activation_{depth}")(x)
-            if self.dropout > 0:
-                x = k.layers.Dropout(self.dropout, seed=seeds(), name=f"dropout_{depth}")(x)
-        output = self._output_layer(k, x, seeds, regularizer)
-        tables = [Table(p.embeddings, "user", self.reg), Table(q.embeddings, "item", self.reg)]
+                x = k.layers.Activation(p.activation, name=f"activation_{depth}")(x)
+            if p.dropout > 0:
+                x = k.layers.Dropout(p.dropout, seed=spec.seed(), name=f"dropout_{depth}")(x)
+        output = cls._output_layer(k, x, spec, regularizer)
+        # an unknown user or item reads the average embedding of its table
+        tables = [Table(pu.embeddings, "user", unknown="mean"),
+                  Table(qi.embeddings, "item", unknown="mean")]
         inputs = [user, item] + ([time_] if time_ is not None else [])
-        return k.Model(inputs, output, name=type(self).__name__.lower()), tables
+        return k.Model(inputs, output, name=cls.__name__.lower()), tables

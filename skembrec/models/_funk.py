@@ -6,23 +6,24 @@ from .._backend import keras
 from .._base import BaseEmbeddingModel, RatingRegressorMixin
 from .._sklearn_compat import Interval
 from .._training import Table
-from ._params import COMMON_PARAMETERS, PARAMETER_TABLE, TIME_PARAMETER
+from ._params import fill_doc
 
 
+@fill_doc
 class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
-    __doc__ = """Biased matrix factorisation (Funk SVD) trained with sparse minibatch steps.
+    """Biased matrix factorisation (Funk SVD) trained with sparse minibatch steps.
 
     The predicted rating of user ``u`` for item ``i`` is
 
-    .. math:: \\hat r_{{ui}} = \\mu + b_u + b_i + p_u^\\top q_i
+    .. math:: \\hat r_{ui} = \\mu + b_u + b_i + p_u^\\top q_i
 
     where :math:`\\mu` is the global mean rating, :math:`b_u, b_i` are biases
     and :math:`p_u, q_i` are ``n_factors``-dimensional embeddings. Training
     minimises, over minibatches,
 
-    .. math:: \\sum_{{(u,i)}} w_{{ui}} \\left[(r_{{ui}} - \\hat r_{{ui}})^2
+    .. math:: \\sum_{(u,i)} w_{ui} \\left[(r_{ui} - \\hat r_{ui})^2
               + \\lambda (b_u^2 + b_i^2 + \\|p_u\\|^2 + \\|q_i\\|^2)\\right]
-              / \\sum w_{{ui}}
+              / \\sum w_{ui}
 
     with :math:`\\lambda` = ``reg``, updating only the rows of the ratings in
     each batch (sparse Adagrad by default).
@@ -31,17 +32,17 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     ----------
     n_factors : int, default=64
         Size of the user and item embeddings.
-    {common}
+    ${common}
     biased : bool, default=True
         Learn user and item biases (Funk SVD); ``False`` gives the plain dot
         product of the 'Collaborative filtering in Keras' write-up, plus the
         global mean.
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in fit.
-    {time}
+    ${time}
     n_time_bins : int, default=0
         With ``time_column``: the number of equal time bins of the fit's
-        range for the item time bias :math:`b_{{i,\\mathrm{{Bin}}(t)}}`; 0
+        range for the item time bias :math:`b_{i,\\mathrm{Bin}(t)}`; 0
         leaves it out. Koren used 30 bins over the Netflix Prize's six
         years; on MovieLens, bins made the probe RMSE worse (see the user
         guide).
@@ -61,7 +62,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     user_biases_, item_biases_ : ndarray
         Learnt biases :math:`b_u, b_i` (zeros when ``biased=False``).
     history_ : dict
-        ``{{"loss": [...], "val_loss": [...]}}`` per epoch.
+        ``{"loss": [...], "val_loss": [...]}`` per epoch.
     n_iter_ : int
         Epochs trained so far.
     model_ : keras.Model
@@ -69,16 +70,16 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     n_features_in_ : int
         Columns of ``X`` seen in fit.
 
+    See Also
+    --------
+    EmbeddingRegressor : Concatenated embeddings followed by dense layers.
+
     Notes
     -----
     Unknown users or items (and missing ids at predict time) read a reserved
     table row of zeros, so their prediction is :math:`\\mu` plus whatever
     biases are known: Surprise's fallback.
-    {table}
-    See Also
-    --------
-    EmbeddingRegressor : Concatenated embeddings followed by dense layers.
-
+    ${table}
     References
     ----------
     S. Funk, "Netflix Update: Try This at Home", 2006.
@@ -94,17 +95,13 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
     >>> model = FunkMF(n_factors=8, n_epochs=5, random_state=0).fit(X, y)
     >>> model.predict(X[:3]).shape
     (3,)
-    """.format(
-        common=COMMON_PARAMETERS.format(
-            n_epochs=10, batch_size=4096, learning_rate=0.05, reg=0.06,
-            optimizer="adagrad", init_std=0.03).strip(),
-        table=PARAMETER_TABLE,
-        time=TIME_PARAMETER.format(
-            effect="adds timeSVD's time effects to the prediction: a user drift "
-                   ":math:`\\alpha_u \\mathrm{dev}_u(t)` and, with ``n_time_bins``, "
-                   "an item bias per time bin :math:`b_{i,\\mathrm{Bin}(t)}` (both "
-                   "L2-penalised by ``reg``)").strip(),
-    )
+    """
+
+    _doc_time_effect = (
+        "adds timeSVD's time effects to the prediction: a user drift "
+        ":math:`\\alpha_u \\mathrm{dev}_u(t)` and, with ``n_time_bins``, "
+        "an item bias per time bin :math:`b_{i,\\mathrm{Bin}(t)}` (both "
+        "L2-penalised by ``reg``)")
 
     _parameter_constraints = {
         **BaseEmbeddingModel._parameter_constraints,
@@ -112,7 +109,6 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         "clip_predictions": ["boolean"],
         "n_time_bins": [Interval(numbers.Integral, 0, None, closed="left")],
     }
-    _unknown_rows = "zero"
 
     def __init__(
         self,
@@ -124,8 +120,6 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         reg=0.06,
         optimizer="adagrad",
         init_std=0.03,
-        biased=True,
-        clip_predictions=True,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
@@ -133,6 +127,8 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         random_state=None,
         verbose=0,
         warm_start=False,
+        biased=True,
+        clip_predictions=True,
         time_column=None,
         n_time_bins=0,
     ):
@@ -155,48 +151,48 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         self.time_column = time_column
         self.n_time_bins = n_time_bins
 
-    def _build_graph(self, n_users, n_items, seeds):
+    _architecture = ("n_factors", "biased", "time_column", "n_time_bins")
+
+    @classmethod
+    def _build_graph(cls, spec):
         from .._layers import SparseEmbedding
 
         k = keras()
-        user, item, time_ = self._graph_inputs()
+        p = spec.params
+        user, item, time_ = spec.inputs()
 
-        def table(n, dim, name, std):
-            init = k.initializers.RandomNormal(stddev=std, seed=seeds())
+        def table(n, dim, name, init="zeros"):
             # float32 whatever the global Keras dtype policy: a dot product gains
             # nothing from mixed precision, and ratings need float32 resolution
             return SparseEmbedding(n + 1, dim, embeddings_initializer=init, name=name,
                                    dtype="float32")
 
-        p = table(n_users, self.n_factors, "user_embedding", self.init_std)
-        q = table(n_items, self.n_factors, "item_embedding", self.init_std)
-        rating = self.global_mean_ + k.ops.sum(p(user) * q(item), axis=-1)
-        tables = [Table(p.embeddings, "user", self.reg), Table(q.embeddings, "item", self.reg)]
-        if self.biased:
-            bu = SparseEmbedding(n_users + 1, 1, embeddings_initializer="zeros",
-                                    name="user_bias", dtype="float32")
-            bi = SparseEmbedding(n_items + 1, 1, embeddings_initializer="zeros",
-                                    name="item_bias", dtype="float32")
+        def factors(n, name):
+            init = k.initializers.RandomNormal(stddev=p.init_std, seed=spec.seed())
+            return table(n, p.n_factors, name, init)
+
+        pu = factors(spec.n_users, "user_embedding")
+        qi = factors(spec.n_items, "item_embedding")
+        rating = spec.target.mean + k.ops.sum(pu(user) * qi(item), axis=-1)
+        tables = [Table(pu.embeddings, "user"), Table(qi.embeddings, "item")]
+        if p.biased:
+            bu, bi = table(spec.n_users, 1, "user_bias"), table(spec.n_items, 1, "item_bias")
             rating = rating + bu(user)[:, 0] + bi(item)[:, 0]
-            tables += [Table(bu.embeddings, "user", self.reg),
-                       Table(bi.embeddings, "item", self.reg)]
+            tables += [Table(bu.embeddings, "user"), Table(bi.embeddings, "item")]
         if time_ is None:
             return k.Model([user, item], rating, name="funk_mf"), tables
         # timeSVD's time effects: a user drift alpha_u * dev_u(t) and, with
         # n_time_bins, an item bias per time bin b_{i,Bin(t)} (a row per item)
-        drift = SparseEmbedding(n_users + 1, 1, embeddings_initializer="zeros",
-                                name="user_drift", dtype="float32")
+        drift = table(spec.n_users, 1, "user_drift")
         rating = rating + drift(user)[:, 0] * time_[:, 0]
-        tables.append(Table(drift.embeddings, "user", self.reg))
-        if self.n_time_bins:
-            bins = SparseEmbedding(n_items + 1, self.n_time_bins,
-                                   embeddings_initializer="zeros", name="item_time_bias",
-                                   dtype="float32")
-            bin_index = k.ops.minimum(k.ops.cast(time_[:, 1] * self.n_time_bins, "int32"),
-                                      self.n_time_bins - 1)
+        tables.append(Table(drift.embeddings, "user"))
+        if p.n_time_bins:
+            bins = table(spec.n_items, p.n_time_bins, "item_time_bias")
+            bin_index = k.ops.minimum(k.ops.cast(time_[:, 1] * p.n_time_bins, "int32"),
+                                      p.n_time_bins - 1)
             rating = rating + k.ops.sum(
-                bins(item) * k.ops.one_hot(bin_index, self.n_time_bins), axis=-1)
-            tables.append(Table(bins.embeddings, "item", self.reg))
+                bins(item) * k.ops.one_hot(bin_index, p.n_time_bins), axis=-1)
+            tables.append(Table(bins.embeddings, "item"))
         return k.Model([user, item, time_], rating, name="funk_mf"), tables
 
     @classmethod
@@ -215,6 +211,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         user_ids, item_ids : array-like of shape (n_users,), (n_items,)
             Raw ids, in the row order of the factor tables.
         user_factors, item_factors : array-like of shape (n_users, k), (n_items, k)
+            The factor tables :math:`p_u` and :math:`q_i`, one row per id.
         user_biases, item_biases : array-like of shape (n_users,), (n_items,), default=None
             Biases; when both are None the model is unbiased (``biased=False``).
         global_mean : float, default=0.0
@@ -242,7 +239,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         """
         import numpy as np
 
-        from .._factors import install_factors
+        from .._factors import factor_state
 
         user_factors = np.asarray(user_factors, dtype=np.float32)
         item_factors = np.asarray(item_factors, dtype=np.float32)
@@ -257,26 +254,29 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
                     clip_predictions=rating_range is not None, **params)
         tables = {"user_embedding": user_factors, "item_embedding": item_factors}
         if biased:
-            n_u, n_i = len(user_factors), len(item_factors)
-            tables["user_bias"] = np.asarray(
-                np.zeros(n_u) if user_biases is None else user_biases,
-                dtype=np.float32).reshape(-1, 1)
-            tables["item_bias"] = np.asarray(
-                np.zeros(n_i) if item_biases is None else item_biases,
-                dtype=np.float32).reshape(-1, 1)
-        return install_factors(model, user_ids, item_ids, tables,
-                               global_mean=global_mean, rating_range=rating_range,
-                               seen=seen)
+            for side, biases, n in (("user", user_biases, len(user_factors)),
+                                    ("item", item_biases, len(item_factors))):
+                tables[f"{side}_bias"] = np.asarray(
+                    np.zeros(n) if biases is None else biases,
+                    dtype=np.float32).reshape(-1, 1)
+        state, values = factor_state(model, user_ids, item_ids, tables,
+                                     global_mean=global_mean, rating_range=rating_range,
+                                     seen=seen)
+        model._install(state, model._new_runtime(state, np.random.RandomState(0)),
+                       table_values=values)
+        return model
 
     @property
     def user_biases_(self):
         """Learnt user biases :math:`b_u`, in ``user_ids_`` order."""
-        return self._table("user_bias")[:, 0] if self.biased else _zeros(self.n_users_)
+        return (self._table("user_bias")[:, 0] if self._state.params["biased"]
+                else _zeros(self.n_users_))
 
     @property
     def item_biases_(self):
         """Learnt item biases :math:`b_i`, in ``item_ids_`` order."""
-        return self._table("item_bias")[:, 0] if self.biased else _zeros(self.n_items_)
+        return (self._table("item_bias")[:, 0] if self._state.params["biased"]
+                else _zeros(self.n_items_))
 
 
 def _zeros(n):

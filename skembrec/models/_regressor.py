@@ -2,45 +2,30 @@
 
 from .._base import RatingRegressorMixin
 from ._embedding import EmbeddingMLPBase
-from ._params import COMMON_PARAMETERS, PARAMETER_TABLE, TIME_PARAMETER
-
-DENSE_PARAMETERS = """
-    user_factors, item_factors : int or None, default=None
-        Separate embedding sizes for users and items (the Netflix write-up
-        used 20 and 60); ``None`` uses ``n_factors``.
-    hidden_layer_sizes : tuple of int, default={hidden}
-        Units of each dense layer after the concatenation.
-    activation : str, default="relu"
-        Activation of the dense layers (a Keras activation name).
-    dropout : float, default={dropout}
-        Dropout rate after each dense layer (0 disables it).
-    batch_norm : bool, default=False
-        Batch normalisation before each activation.
-    alpha : float, default={alpha}
-        L2 penalty on the dense kernels (``MLPRegressor``'s ``alpha``).
-"""
+from ._params import fill_doc
 
 
+@fill_doc
 class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
-    __doc__ = """Rating regression from concatenated user and item embeddings.
+    """Rating regression from concatenated user and item embeddings.
 
     The graph is ``[p_u || q_i] -> Dense -> ... -> Dense(1)``; the output is
     scaled by the standard deviation of the ratings and shifted by their mean,
     and trained with the mean squared error
 
-    .. math:: \\sum w_{{ui}} \\left[(r_{{ui}} - f([p_u \\| q_i]))^2
-              + \\lambda (\\|p_u\\|^2 + \\|q_i\\|^2)\\right] / \\sum w_{{ui}}
+    .. math:: \\sum w_{ui} \\left[(r_{ui} - f([p_u \\| q_i]))^2
+              + \\lambda (\\|p_u\\|^2 + \\|q_i\\|^2)\\right] / \\sum w_{ui}
               + \\alpha \\sum_l \\|W_l\\|^2.
 
     Parameters
     ----------
     n_factors : int, default=32
         Embedding size of users and items.
-    {dense}
-    {common}
+    ${dense}
+    ${common}
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in fit.
-    {time}
+    ${time}
 
     Attributes
     ----------
@@ -63,16 +48,16 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     n_features_in_ : int
         Columns of ``X`` seen in fit.
 
-    Notes
-    -----
-    An unknown user or item (or a missing id at predict time) reads the
-    average embedding of its table: it is treated as the average user or item.
-    {table}
     See Also
     --------
     FunkMF : The dot-product model.
     EmbeddingClassifier : The same body with a softmax over rating classes.
 
+    Notes
+    -----
+    An unknown user or item (or a missing id at predict time) reads the
+    average embedding of its table: it is treated as the average user or item.
+    ${table}
     Examples
     --------
     >>> from skembrec import EmbeddingRegressor
@@ -83,16 +68,10 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     ...                            random_state=0).fit(X, y)
     >>> model.predict(X[:3]).shape
     (3,)
-    """.format(
-        dense=DENSE_PARAMETERS.format(hidden=(64,), dropout=0.3, alpha=1e-4).strip(),
-        common=COMMON_PARAMETERS.format(
-            n_epochs=15, batch_size=2048, learning_rate=0.002, reg=0.0,
-            optimizer="adam", init_std=0.05).strip(),
-        table=PARAMETER_TABLE,
-        time=TIME_PARAMETER.format(
-            effect="concatenates the two features to the embeddings, before the "
-                   "first dense layer").strip(),
-    )
+    """
+
+    _doc_time_effect = (
+        "concatenates the two features to the embeddings, before the first dense layer")
 
     _parameter_constraints = {
         **EmbeddingMLPBase._parameter_constraints,
@@ -116,7 +95,6 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         reg=0.0,
         optimizer="adam",
         init_std=0.05,
-        clip_predictions=True,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
@@ -124,6 +102,7 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         random_state=None,
         verbose=0,
         warm_start=False,
+        clip_predictions=True,
         time_column=None,
     ):
         self.n_factors = n_factors
@@ -150,13 +129,14 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         self.warm_start = warm_start
         self.time_column = time_column
 
-    def _output_layer(self, k, x, seeds, regularizer):
+    @classmethod
+    def _output_layer(cls, k, x, spec, regularizer):
         out = k.layers.Dense(
             1,
-            kernel_initializer=k.initializers.GlorotUniform(seed=seeds()),
+            kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
             kernel_regularizer=regularizer,
             name="rating",
             dtype="float32",  # the head stays float32 under a mixed-precision policy
         )(x)
         # predict in rating units: the head learns standardised ratings
-        return out[:, 0] * self._target_scale + self.global_mean_
+        return out[:, 0] * spec.target.scale + spec.target.mean

@@ -1,0 +1,158 @@
+"""The fitted state <-> a safe archive (header + arrays) of :mod:`._persistence`.
+
+:func:`to_archive` lays a :class:`~skembrec._state.FittedState` out as JSON
+and plain arrays; :func:`from_archive` reads it back, checking every key,
+type and shape it relies on, and raising a ``ValueError`` that names the
+file for anything inconsistent. Neither imports the estimators.
+"""
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from ._persistence import from_json, ids_from_store, ids_to_store, to_json
+from ._state import FittedState
+from ._targets import ClassTarget, RegressionTarget
+from ._time import TimeFeatures
+from ._vocab import IdVocabulary
+
+_TIME_ARRAYS = ("user_sum", "user_count", "user_first", "user_last")
+
+
+def to_archive(class_name, params, state, inputs):
+    """``(header, arrays)`` for an estimator of ``class_name``.
+
+    ``params`` are its current parameters, ``state`` its fitted state with
+    weights and optimizer filled in, ``inputs`` its ``n_features_in_`` and
+    ``feature_names_in_``.
+    """
+    arrays = {}
+    header = {
+        "class": class_name,
+        "params": to_json(params),
+        "fit_params": to_json(state.params),
+        "inputs": {"n_features_in_": int(inputs["n_features_in_"])}
+        if "n_features_in_" in inputs else {},
+        "n_iter": int(state.n_iter),
+        "history": to_json(state.history),
+        "target": state.target.state(),
+        "vocab": {side: ids_to_store(getattr(state, f"{side}_vocab").ids, f"{side}_ids",
+                                     arrays)
+                  for side in ("user", "item")},
+        "n_weights": len(state.weights),
+    }
+    if "feature_names_in_" in inputs:
+        header["inputs"]["feature_names_in_"] = [str(c) for c in inputs["feature_names_in_"]]
+    if isinstance(state.target, ClassTarget):
+        header["target"]["classes"] = ids_to_store(state.target.classes, "classes", arrays)
+    for n, w in enumerate(state.weights):
+        arrays[f"weight_{n}"] = np.asarray(w)
+    if state.optimizer is not None:
+        opt = state.optimizer
+        header["optimizer"] = {"name": opt["name"], "step": int(opt["step"]),
+                               "slots": {str(k): len(v) for k, v in opt["slots"].items()}}
+        for k, slots in opt["slots"].items():
+            for j, value in enumerate(slots):
+                arrays[f"slot_{k}_{j}"] = np.asarray(value)
+    if state.time is not None:
+        header["time"] = {"origin": state.time.origin, "span": state.time.span,
+                          "drift_scale": state.time.drift_scale}
+        for name, values in state.time.arrays().items():
+            arrays[f"time_{name}"] = values
+    if state.seen is not None:
+        arrays["seen_indptr"], arrays["seen_indices"] = state.seen.indptr, state.seen.indices
+        header["seen_shape"] = list(state.seen.shape)
+    return header, arrays
+
+
+def from_archive(header, arrays, path, target_kind):
+    """``(params, state, inputs)`` read back from an archive of ``path``.
+
+    ``target_kind`` is the estimator class's target encoder class.
+    """
+    try:
+        return _from_archive(header, arrays, target_kind)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError(f"{path} is an inconsistent skembrec model file: "
+                         f"{type(exc).__name__}: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} is an inconsistent skembrec model file: {exc}") from None
+
+
+def _from_archive(header, arrays, target_kind):
+    params = from_json(_mapping(header, "params"))
+    fit_params = from_json(_mapping(header, "fit_params"))
+    inputs = {}
+    raw_inputs = _mapping(header, "inputs")
+    if "n_features_in_" in raw_inputs:
+        inputs["n_features_in_"] = _int(raw_inputs["n_features_in_"], "n_features_in_", 2)
+    if "feature_names_in_" in raw_inputs:
+        inputs["feature_names_in_"] = np.asarray(raw_inputs["feature_names_in_"], dtype=object)
+    target_spec = _mapping(header, "target")
+    if target_kind is ClassTarget:
+        target = ClassTarget(ids_from_store(target_spec["classes"], arrays))
+    else:
+        values = [float(target_spec[k]) for k in ("mean", "scale", "low", "high")]
+        if not (np.isfinite(values[0]) and np.isfinite(values[1]) and values[1] > 0):
+            raise ValueError("the target's mean and scale must be finite")
+        target = RegressionTarget(*values)
+    vocab = _mapping(header, "vocab")
+    user_vocab = IdVocabulary(ids_from_store(vocab["user"], arrays))
+    item_vocab = IdVocabulary(ids_from_store(vocab["item"], arrays))
+    n_weights = _int(header["n_weights"], "n_weights", 1)
+    weights = [_array(arrays, f"weight_{n}") for n in range(n_weights)]
+    for w in weights:
+        if w.dtype.kind not in "fiub" or (w.dtype.kind == "f" and not np.isfinite(w).all()):
+            raise ValueError("weights must be finite numbers")
+    optimizer = None
+    if header.get("optimizer") is not None:
+        spec = _mapping(header, "optimizer")
+        optimizer = {"name": str(spec["name"]), "step": _int(spec["step"], "step", 0),
+                     "slots": {int(k): [_array(arrays, f"slot_{k}_{j}")
+                                        for j in range(_int(n, "slots", 0))]
+                               for k, n in _mapping(spec, "slots").items()}}
+        for k in optimizer["slots"]:
+            if not 0 <= k < n_weights:
+                raise ValueError(f"an optimizer slot names weight {k}")
+    time = None
+    if header.get("time") is not None:
+        spec = _mapping(header, "time")
+        time = TimeFeatures(float(spec["origin"]), float(spec["span"]),
+                            float(spec["drift_scale"]),
+                            *(_array(arrays, f"time_{name}") for name in _TIME_ARRAYS))
+        if any(len(getattr(time, name)) != len(user_vocab) for name in _TIME_ARRAYS):
+            raise ValueError("the time statistics do not match the user vocabulary")
+    seen = None
+    if "seen_shape" in header:
+        shape = tuple(_int(v, "seen_shape", 0) for v in header["seen_shape"])
+        if shape != (len(user_vocab), len(item_vocab)):
+            raise ValueError("the rated pairs do not match the vocabularies")
+        indices, indptr = _array(arrays, "seen_indices"), _array(arrays, "seen_indptr")
+        seen = csr_matrix((np.ones(len(indices), dtype=np.bool_), indices, indptr),
+                          shape=shape)
+    history = from_json(_mapping(header, "history"))
+    state = FittedState(params=fit_params, user_vocab=user_vocab, item_vocab=item_vocab,
+                        target=target, time=time, seen=seen, weights=weights,
+                        optimizer=optimizer,
+                        history={"loss": list(history["loss"]),
+                                 "val_loss": list(history["val_loss"])},
+                        n_iter=_int(header["n_iter"], "n_iter", 0))
+    return params, state, inputs
+
+
+def _mapping(header, key):
+    value = header[key]
+    if not isinstance(value, dict):
+        raise ValueError(f"{key!r} must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _array(arrays, name):
+    if name not in arrays:
+        raise ValueError(f"the array {name!r} is missing")
+    return arrays[name]

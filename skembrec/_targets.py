@@ -1,0 +1,150 @@
+"""What a model learns to predict: target encoders, one per kind of model.
+
+An encoder is the model's half of the subclass contract that is not the
+graph. It is fitted once, at the first fit, and is part of the fitted state
+(pickled and saved with it). In the style of the Keras wrapper's target
+encoders (``scikeras``), it knows
+
+* ``fit(y, weight)``: the statistics the model needs (mean and scale of the
+  ratings; the class labels),
+* ``encode(y)``: the training targets as the trainer consumes them,
+* ``loss`` and ``dtype``: the per-example loss and the target tensor's type,
+* ``update(target)``: what a warm start adds to the statistics,
+* ``decode_scores(output)``: one ranking score per row, for ``recommend``,
+* ``state()`` / ``from_state()``: plain values for the safe file format.
+
+Nothing here imports TensorFlow.
+"""
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+
+from . import _validation
+
+
+class RegressionTarget:
+    """Ratings as float32 numbers, with their weighted mean, scale and range."""
+
+    loss = "squared_error"
+    dtype = "float32"
+
+    def __init__(self, mean=0.0, scale=1.0, low=-np.inf, high=np.inf):
+        self.mean = float(mean)
+        self.scale = float(scale)
+        self.low = float(low)
+        self.high = float(high)
+
+    @classmethod
+    def fit(cls, y, weight=None, **_):
+        """The encoder of the ratings ``y`` (already validated)."""
+        w = np.ones_like(y) if weight is None else weight
+        mean = float(np.average(y, weights=w))
+        scale = float(np.sqrt(np.average((y - mean) ** 2, weights=w))) or 1.0
+        return cls(mean, scale, float(y.min()), float(y.max()))
+
+    @classmethod
+    def from_moments(cls, count, total, total_sq, low, high):
+        """The encoder of ratings known only by their moments (rating shards)."""
+        mean = total / count
+        scale = float(np.sqrt(max(total_sq / count - mean**2, 0.0))) or 1.0
+        return cls(mean, scale, low, high)
+
+    @staticmethod
+    def check(y, n_samples, **_):
+        """Ratings as a finite float64 vector of length ``n_samples``."""
+        return _validation.check_y_regression(y, n_samples)
+
+    def encode(self, y):
+        return np.asarray(y, dtype=np.float32)
+
+    def check_weights(self, target, weight, estimator_name=None):
+        pass
+
+    def update(self, target):
+        """A warm start widens the rating range; the mean and scale stay."""
+        return RegressionTarget(self.mean, self.scale, min(self.low, float(target.min())),
+                                max(self.high, float(target.max())))
+
+    @property
+    def rating_range(self):
+        return (self.low, self.high)
+
+    def decode_scores(self, output):
+        return np.asarray(output, dtype=np.float64)
+
+    def state(self):
+        return {"kind": "regression", "mean": self.mean, "scale": self.scale,
+                "low": self.low, "high": self.high}
+
+
+class ClassTarget:
+    """Discrete labels as int32 codes into the sorted ``classes``."""
+
+    loss = "cross_entropy"
+    dtype = "int32"
+
+    def __init__(self, classes):
+        self.classes = np.asarray(classes)
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+    @classmethod
+    def fit(cls, y, weight=None, classes=None):
+        labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        return cls(labels)
+
+    @staticmethod
+    def check(y, n_samples, **_):
+        y = _validation._as_1d_target(y, n_samples)
+        check_classification_targets(y)
+        return y
+
+    def encode(self, y):
+        codes = np.searchsorted(self.classes, y)
+        codes = np.clip(codes, 0, len(self.classes) - 1)
+        unknown = self.classes[codes] != y
+        if unknown.any():
+            row = int(np.flatnonzero(unknown)[0])
+            raise ValueError(
+                f"y holds the label {y[row]!r} at row {row}, which is not one of "
+                f"the classes {self.classes.tolist()} fixed by the first fit"
+            )
+        return codes.astype(np.int32)
+
+    def check_weights(self, target, weight, estimator_name="EmbeddingClassifier"):
+        present = target if weight is None else target[weight > 0]
+        if len(np.unique(present)) < 2 and len(self.classes) < 2:
+            raise ValueError(
+                f"{estimator_name} needs ratings of at least 2 classes; "
+                f"y holds only 1 class ({self.classes.tolist()})"
+            )
+        if weight is not None and len(np.unique(present)) < 2:
+            raise ValueError(
+                f"{estimator_name} needs at least 2 classes with positive "
+                "sample_weight; only 1 class carries weight"
+            )
+
+    def update(self, target):
+        return self
+
+    def decode_scores(self, logits):
+        # rank items by expected rating when the labels are numeric, else by
+        # the probability of the best class
+        proba = softmax(logits)
+        if np.issubdtype(self.classes.dtype, np.number):
+            return proba @ self.classes.astype(np.float64)
+        return proba[:, -1]
+
+    def state(self):
+        return {"kind": "classes"}
+
+
+def softmax(logits):
+    """Row-wise softmax in float64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted

@@ -1,0 +1,106 @@
+"""The package's shape: no import cycle, light modules stay light."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import skembrec
+
+PACKAGE = Path(skembrec.__file__).parent
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph():
+    """Edges module -> skembrec module, for every import statement anywhere in a
+    module (function-level and conditional imports included)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        package = name if is_package else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[:len(base) - (node.level - 1)]
+                    base = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    base = node.module
+                # `from . import x` imports the submodule x when there is one
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                           for a in node.names]
+            else:
+                continue
+            edges.update(t for t in targets if t in modules and t != name)
+        graph[name] = edges
+    return graph
+
+
+def _find_cycle(graph):
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = _import_graph()
+    assert "skembrec._base" in graph and graph["skembrec.models._funk"]
+    cycle = _find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+@pytest.mark.realdata
+def test_datasets_and_model_selection_never_import_tensorflow():
+    from skembrec.datasets import find_dataset
+
+    if find_dataset("ml-100k") is None:
+        pytest.skip("MovieLens-100K is not in the shared datasets")
+    code = (
+        "import sys\n"
+        "from skembrec.datasets import load_movielens, make_ratings\n"
+        "from skembrec.model_selection import TemporalProbeSplit, UserHoldoutSplit\n"
+        "X, y = load_movielens('ml-100k', return_X_y=True)\n"
+        "train, test = next(TemporalProbeSplit(time_column='timestamp').split(X, y))\n"
+        "next(UserHoldoutSplit(random_state=0).split(X, y))\n"
+        "make_ratings(n_users=10, n_items=10, n_ratings=50, random_state=0)\n"
+        "assert len(train) + len(test) == len(X)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'keras')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout == "[]\n"
