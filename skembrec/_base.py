@@ -5,9 +5,10 @@ The subclass contract
 A model class says three things and nothing else:
 
 ``_build_graph(cls, spec)`` (a classmethod)
-    Its Keras graph, built from ``spec`` (a :class:`GraphSpec`: the fitted
-    parameters, the target encoder, the vocabulary sizes, seeds and the
-    graph's inputs). It returns ``(model, tables)``, the tables being the
+    Its Keras graph, built from ``spec`` (a
+    :class:`~skembrec._runtime.GraphSpec`: the fitted parameters, the target
+    encoder, the vocabulary sizes, seeds and the graph's inputs). It returns
+    ``(model, tables)``, the tables being the
     :class:`~skembrec._training.Table` s the trainer updates sparsely. Being
     a classmethod, it cannot read the estimator's current parameters: a
     graph is always the graph of the fit.
@@ -27,29 +28,28 @@ NumPy: parameters, vocabularies, target encoder, time statistics, rated
 pairs, weights, optimizer slots, history). It is put together in one place,
 :meth:`BaseEmbeddingModel._install`, by ``fit``, shard fits, ``from_factors``
 and ``load``; the public fitted attributes are properties that read it. The
-live Keras objects sit beside it in a :class:`_Runtime` that is rebuilt from
-the state after unpickling or loading. ``set_params`` changes neither.
+live Keras objects sit beside it in a :class:`~skembrec._runtime.Runtime`,
+rebuilt from the state after unpickling or loading. ``set_params`` changes neither.
 """
 
 import copy
 import dataclasses
 import numbers
-from types import SimpleNamespace
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 
-from . import _persistence, _validation
-from ._backend import keras, tf
-from ._sklearn_compat import Interval, StrOptions
-from ._state import FittedState, merge_seen
+from . import _persistence, _runtime, _validation
+from ._backend import tf
+from ._recommend import RecommenderMixin
+from ._runtime import Runtime
+from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
+from ._state import FittedState, fitted_state, merge_seen
 from ._targets import RegressionTarget
 from ._training import (
-    MAX_SEED,
     OPTIMIZERS,
-    Trainer,
     fill_unknown_rows,
     run_epochs,
     split_validation,
@@ -60,66 +60,10 @@ from ._vocab import IdVocabulary
 
 _PREDICT_CHUNK = 1 << 18
 
-# the parameters that neither shape nor enter the graph
-TRAINING_PARAMETERS = frozenset({
-    "n_epochs", "batch_size", "learning_rate", "reg", "optimizer", "early_stopping",
-    "validation_fraction", "n_iter_no_change", "tol", "random_state", "verbose",
-    "warm_start",
-})
-# the parameters only predict reads (they take effect at the next fit)
-PREDICTION_PARAMETERS = frozenset({"clip_predictions", "decision"})
-
 _REGISTRY = {}
 
 
-class GraphSpec:
-    """What a model's ``_build_graph`` may read.
-
-    Attributes
-    ----------
-    params : SimpleNamespace
-        The parameters of the fit (never the estimator's current ones).
-    target : object
-        The fitted target encoder (``mean``/``scale`` or ``n_classes``).
-    n_users, n_items : int
-        Vocabulary sizes; tables have one more row, for unknown ids.
-    """
-
-    def __init__(self, params, target, n_users, n_items, rng):
-        self.params = SimpleNamespace(**params)
-        self.target = target
-        self.n_users = n_users
-        self.n_items = n_items
-        self._rng = rng
-
-    def seed(self):
-        """A fresh integer seed for an initialiser or a dropout layer."""
-        return int(self._rng.randint(MAX_SEED))
-
-    def inputs(self):
-        """Keras inputs ``(user, item, time)``; ``time`` is None unless the
-        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`."""
-        k = keras()
-        user = k.Input(shape=(), dtype="int32", name="user")
-        item = k.Input(shape=(), dtype="int32", name="item")
-        time_ = None
-        if self.params.time_column is not None:
-            time_ = k.Input(shape=(2,), dtype="float32", name="time")
-        return user, item, time_
-
-
-class _Runtime:
-    """Live, unpicklable Keras/TensorFlow objects of one fitted estimator."""
-
-    def __init__(self, model=None, tables=None, built_with=None):
-        self.model = model
-        self.tables = tables
-        self.built_with = built_with
-        self.trainer = None
-        self.predict_fn = None
-
-
-class BaseEmbeddingModel(BaseEstimator):
+class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     """Base class of skembrec's estimators. Not for direct use.
 
     See the module docstring for what a subclass provides.
@@ -228,6 +172,19 @@ class BaseEmbeddingModel(BaseEstimator):
         tags.target_tags.required = True
         return tags
 
+    def _validate_params(self):
+        super()._validate_params()
+        # scikit-learn's Interval(Integral) accepts True as 1: a flag given
+        # for a size is a mistake, not a size
+        for name, constraints in self._parameter_constraints.items():
+            value = getattr(self, name, None)
+            if isinstance(value, bool | np.bool_) and any(
+                    isinstance(c, Interval) and c.type is numbers.Integral
+                    for c in constraints):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be an int, "
+                    f"got {value!r} (a bool)")
+
     def __sklearn_is_fitted__(self):
         return "_state" in vars(self)
 
@@ -281,8 +238,11 @@ class BaseEmbeddingModel(BaseEstimator):
             users = state.user_vocab.transform(users_raw)
             items = state.item_vocab.transform(items_raw)
             extra = self._time_features(table, users, state, fitting=True, reset=not resume)
-            runtime = (self._resumed_runtime(state, rng) if resume
-                       else self._new_runtime(state, rng))
+            if resume:
+                runtime = _runtime.resume(type(self), self._live(), state,
+                                          *self._current_values(), rng)
+            else:
+                runtime = _runtime.new(type(self), state, rng)
             self._train(state, runtime, users, items, encoded, weight, extra, n_epochs, rng)
             state.seen = merge_seen(old.seen if resume else None, users, items,
                                      len(state.user_vocab), len(state.item_vocab))
@@ -293,7 +253,7 @@ class BaseEmbeddingModel(BaseEstimator):
             if resume:
                 # the live model may have been trained in place: rebuild it
                 old.weights, old.optimizer = snapshot
-                self._runtime = _Runtime()
+                self._runtime = Runtime()
             raise
         return self
 
@@ -326,9 +286,9 @@ class BaseEmbeddingModel(BaseEstimator):
                 user_vocab=IdVocabulary(user_ids), item_vocab=IdVocabulary(item_ids))
             for attr in ("n_features_in_", "feature_names_in_"):
                 vars(self).pop(attr, None)
-            runtime = self._new_runtime(state, rng)
+            runtime = _runtime.new(type(self), state, rng)
             stream = TrainingStream(shards, state.user_vocab, state.item_vocab,
-                                    self.batch_size)
+                                    min(self.batch_size, int(stats[0])))
             trainer = runtime.trainer
             self._record_epochs(state, *run_epochs(
                 trainer, lambda seed: trainer.run_stream_epoch(stream.epoch(seed[0])),
@@ -378,58 +338,6 @@ class BaseEmbeddingModel(BaseEstimator):
         return (state.time.transform(days, users),)
 
     # -- the live Keras objects ------------------------------------------------
-    def _build(self, state, rng):
-        spec = GraphSpec(state.params, state.target, len(state.user_vocab),
-                         len(state.item_vocab), rng)
-        model, tables = self._build_graph(spec)
-        return _Runtime(model, tables, built_with=dict(state.params))
-
-    def _new_trainer(self, runtime, params):
-        runtime.trainer = Trainer(
-            runtime.model, runtime.tables, loss=self._target.loss,
-            optimizer=params["optimizer"], learning_rate=params["learning_rate"],
-            reg=params["reg"], batch_size=params["batch_size"])
-        return runtime.trainer
-
-    def _new_runtime(self, state, rng):
-        runtime = self._build(state, rng)
-        self._new_trainer(runtime, state.params)
-        return runtime
-
-    def _resumed_runtime(self, state, rng):
-        """The runtime a warm start trains: the old one, grown or reconfigured.
-
-        The current training settings apply; optimizer slots carry over
-        (unless the optimizer changed); grown tables keep their learnt rows.
-        """
-        old = self._live()
-        weights, optimizer = self._current_values()
-        sizes = (len(state.user_vocab), len(state.item_vocab))
-        graph_params = {k: v for k, v in state.params.items()
-                        if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS}
-        built = {k: v for k, v in old.built_with.items() if k in graph_params}
-        grown = self._table_sizes(old) != sizes
-        if grown or built != graph_params:
-            runtime = self._build(state, rng)
-            _copy_weights(old, runtime, weights)
-            self._new_trainer(runtime, state.params).load_optimizer_state(optimizer)
-            return runtime
-        old.built_with = dict(state.params)
-        if old.trainer is None or old.trainer.optimizer.name != state.params["optimizer"]:
-            self._new_trainer(old, state.params).load_optimizer_state(optimizer)
-        else:
-            old.trainer.configure(learning_rate=state.params["learning_rate"],
-                                  reg=state.params["reg"],
-                                  batch_size=state.params["batch_size"])
-        return old
-
-    @staticmethod
-    def _table_sizes(runtime):
-        sizes = {}
-        for t in runtime.tables:
-            sizes.setdefault(t.side, t.variable.shape[0] - 1)
-        return sizes.get("user"), sizes.get("item")
-
     def _live(self):
         """The live Keras objects, rebuilt from the fitted state when needed.
 
@@ -439,23 +347,14 @@ class BaseEmbeddingModel(BaseEstimator):
         state = self._fitted_state()
         runtime = vars(self).get("_runtime")
         if runtime is None:
-            runtime = self._runtime = _Runtime()
+            runtime = self._runtime = Runtime()
         if runtime.model is None:
-            built = self._build(state, check_random_state(0))
-            set_variables(built.model, state.weights)
-            runtime.__dict__.update(built.__dict__)
+            _runtime.restore(type(self), state, runtime)
         return runtime
 
     def _current_values(self):
         """``(weights, optimizer state)`` of the fit, as NumPy values."""
-        state = self._fitted_state()
-        runtime = vars(self).get("_runtime")
-        if runtime is None or runtime.model is None:
-            return state.weights, state.optimizer
-        weights = [v.numpy() for v in runtime.model.variables]
-        optimizer = (runtime.trainer.optimizer_state() if runtime.trainer is not None
-                     else state.optimizer)
-        return weights, optimizer
+        return _runtime.current_values(vars(self).get("_runtime"), self._fitted_state())
 
     def _install(self, state, runtime, *, table_values=None):
         """Make ``state`` (and its live ``runtime``) the estimator's fitted model.
@@ -496,7 +395,7 @@ class BaseEmbeddingModel(BaseEstimator):
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._runtime = _Runtime()
+        self._runtime = Runtime()
 
     # -- safe persistence --------------------------------------------------------
     def save(self, path):
@@ -560,13 +459,14 @@ class BaseEmbeddingModel(BaseEstimator):
         estimator = target_cls(**params)
         vars(estimator).update(inputs)
         try:
-            runtime = estimator._build(state, check_random_state(0))
-            set_variables(runtime.model, state.weights)
+            runtime = _runtime.build(target_cls, state, check_random_state(0))
+            _runtime.set_variables(runtime.model, state.weights)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path} holds weights that do not fit its model: "
                              f"{exc}") from None
         if state.optimizer is not None:
-            estimator._new_trainer(runtime, state.params).load_optimizer_state(state.optimizer)
+            _runtime.attach_trainer(target_cls, runtime, state.params).load_optimizer_state(
+                state.optimizer)
         estimator._install(state, runtime)
         return estimator
 
@@ -574,37 +474,37 @@ class BaseEmbeddingModel(BaseEstimator):
     @property
     def n_iter_(self):
         """Epochs trained so far."""
-        return _fitted(self).n_iter
+        return fitted_state(self).n_iter
 
     @property
     def history_(self):
         """Per-epoch ``{"loss": [...], "val_loss": [...]}``."""
-        return _fitted(self).history
+        return fitted_state(self).history
 
     @property
     def n_users_(self):
         """Number of users in the vocabulary."""
-        return len(_fitted(self).user_vocab)
+        return len(fitted_state(self).user_vocab)
 
     @property
     def n_items_(self):
         """Number of items in the vocabulary."""
-        return len(_fitted(self).item_vocab)
+        return len(fitted_state(self).item_vocab)
 
     @property
     def user_ids_(self):
         """Raw user ids, in table order."""
-        return _fitted(self).user_vocab.ids
+        return fitted_state(self).user_vocab.ids
 
     @property
     def item_ids_(self):
         """Raw item ids, in table order."""
-        return _fitted(self).item_vocab.ids
+        return fitted_state(self).item_vocab.ids
 
     @property
     def model_(self):
         """The fitted Keras model: ``[user_index, item_index] -> output``."""
-        _fitted(self)
+        fitted_state(self)
         return self._live().model
 
     # -- prediction ------------------------------------------------------------
@@ -638,187 +538,7 @@ class BaseEmbeddingModel(BaseEstimator):
         ]
         return np.concatenate(outputs) if outputs else np.empty(0)
 
-    # -- embeddings and recommendations ---------------------------------------
-    def _table(self, name):
-        return self.model_.get_layer(name).embeddings.numpy()[:-1]
-
-    @property
-    def user_embeddings_(self):
-        """User embedding table, shape ``(n_users_, n_factors)``, in ``user_ids_`` order."""
-        return self._table("user_embedding")
-
-    @property
-    def item_embeddings_(self):
-        """Item embedding table, shape ``(n_items_, n_factors)``, in ``item_ids_`` order."""
-        return self._table("item_embedding")
-
-    def _item_scores(self, user_index):
-        state = self._fitted_state()
-        items = np.arange(len(state.item_vocab))
-        users = np.full_like(items, user_index)
-        extra = ()
-        if state.time is not None:
-            # a time-aware model ranks the items as of the last day of fit
-            days = np.full(len(items), state.time.last_day())
-            extra = (state.time.transform(days, users),)
-        return state.target.decode_scores(self._output(users, items, extra))
-
-    def recommend(self, user, n=10, *, exclude_seen=True):
-        """Return the ``n`` items with the highest predicted score for ``user``.
-
-        Parameters
-        ----------
-        user : hashable
-            A raw user id. An unknown user gets the cold-start ranking
-            (the items the fallback scores highest).
-        n : int, default=10
-            Number of items to return.
-        exclude_seen : bool, default=True
-            Leave out the items the user rated in fit.
-
-        Returns
-        -------
-        items : ndarray of shape (n,)
-            Raw item ids, best first.
-        """
-        state = self._fitted_state()
-        n = _check_n(n)
-        user_index = int(state.user_vocab.transform(np.array([user], dtype=object))[0])
-        scores = self._item_scores(user_index).astype(np.float64)
-        if exclude_seen and state.seen is None:
-            raise ValueError(
-                "this model was fitted from shards and did not keep the rated "
-                "pairs; call recommend(..., exclude_seen=False)")
-        if exclude_seen and user_index < len(state.user_vocab):
-            start, stop = state.seen.indptr[user_index:user_index + 2]
-            scores[state.seen.indices[start:stop]] = -np.inf
-        candidates = np.flatnonzero(np.isfinite(scores))
-        n = min(n, len(candidates))
-        top = candidates[np.argpartition(-scores[candidates], n - 1)[:n]] if n else candidates[:0]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return state.item_vocab.inverse_transform(top)
-
-    def similar_items(self, item, n=10):
-        """Return the ``n`` items whose embeddings are most cosine-similar to ``item``.
-
-        Parameters
-        ----------
-        item : hashable
-            A raw item id seen in fit.
-        n : int, default=10
-            Number of items to return.
-
-        Returns
-        -------
-        items : ndarray of shape (n,)
-            Raw item ids, most similar first (``item`` itself excluded).
-        """
-        state = self._fitted_state()
-        n = _check_n(n)
-        index = int(state.item_vocab.transform(np.array([item], dtype=object))[0])
-        n_items = len(state.item_vocab)
-        if index >= n_items:
-            raise ValueError(f"item {item!r} was not seen in fit")
-        table = self.item_embeddings_.astype(np.float64)
-        norms = np.linalg.norm(table, axis=1)
-        norms[norms == 0] = 1.0
-        sims = table @ table[index] / (norms * norms[index])
-        sims[index] = -np.inf
-        n = min(n, n_items - 1)
-        top = np.argpartition(-sims, n - 1)[:n] if n else np.empty(0, dtype=int)
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return state.item_vocab.inverse_transform(top)
-
-
-def set_variables(model, values):
-    """Assign every variable of ``model`` (weights and seed-generator states,
-    so dropout continues its random sequence) from ``values``."""
-    variables = model.variables
-    if len(values) != len(variables):
-        raise ValueError(f"the model has {len(variables)} variables, got {len(values)}")
-    for var, value in zip(variables, values):
-        if tuple(var.shape) != tuple(np.shape(value)):
-            raise ValueError(f"{var.path} has shape {tuple(var.shape)}, got "
-                             f"{tuple(np.shape(value))}")
-    for var, value in zip(variables, values):
-        var.assign(value)
-
-
-def _fitted(estimator):
-    """The fitted state, or NotFittedError (an AttributeError too, so ``hasattr``
-    says unfitted)."""
-    state = vars(estimator).get("_state")
-    if state is None:
-        raise NotFittedError(
-            f"This {type(estimator).__name__} instance is not fitted yet: fitted "
-            "attributes exist after 'fit'")
-    return state
-
-
-def _copy_weights(old, new, weights):
-    """Copy ``weights`` (of ``old``'s graph) into ``new``'s; grown tables keep
-    their learnt rows, new rows keep their initial values."""
-    sides = {id(t.variable): t.side for t in old.tables}
-    old_sizes = dict(zip(("user", "item"), BaseEmbeddingModel._table_sizes(old)))
-    for old_var, new_var, value in zip(old.model.variables, new.model.variables, weights):
-        if id(old_var) in sides and tuple(new_var.shape) != value.shape:
-            fresh = new_var.numpy()
-            n_old = old_sizes[sides[id(old_var)]]
-            fresh[:n_old] = value[:n_old]
-            value = fresh
-        new_var.assign(value)
-
-
 def _is_shards(X):
     from .datasets._shards import RatingShards
 
     return isinstance(X, RatingShards)
-
-
-def _check_n(n):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    return int(n)
-
-
-class RatingRegressorMixin(RegressorMixin):
-    """Rating prediction: float targets, clipped predictions, R^2 score."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # scikit-learn's checks fit on continuous blobs, not (user, item) ids
-        # with repeats: a recommender is not expected to score well there
-        tags.regressor_tags.poor_score = True
-        return tags
-
-    @property
-    def global_mean_(self):
-        """The weighted mean rating of the fit data."""
-        return _fitted(self).target.mean
-
-    @property
-    def rating_range_(self):
-        """``(min, max)`` rating seen in fit; predictions are clipped to it."""
-        return _fitted(self).target.rating_range
-
-    def predict(self, X):
-        """Predict ratings for (user, item) rows.
-
-        Unknown or missing ids fall back to what the model knows (see the
-        class docstring); predictions are clipped to ``rating_range_``
-        unless the model was fitted with ``clip_predictions=False``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows of (user id, item id, ...), as in ``fit``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            The predicted ratings.
-        """
-        pred = self._raw_predict(X).astype(np.float64)
-        if self._state.params.get("clip_predictions", True):
-            np.clip(pred, *self.rating_range_, out=pred)
-        return pred

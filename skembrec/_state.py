@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
 
 
 @dataclasses.dataclass
@@ -58,3 +59,14 @@ def merge_seen(old, users, items, n_users, n_items):
         old.resize((n_users, n_items))
         seen = (seen + old).astype(np.bool_)
     return seen.tocsr()
+
+
+def fitted_state(estimator):
+    """The fitted state, or NotFittedError (an AttributeError too, so ``hasattr``
+    says unfitted)."""
+    state = vars(estimator).get("_state")
+    if state is None:
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet: fitted "
+            "attributes exist after 'fit'")
+    return state

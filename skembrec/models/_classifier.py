@@ -3,8 +3,8 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 
-from .._base import _fitted
 from .._sklearn_compat import StrOptions
+from .._state import fitted_state
 from .._targets import ClassTarget, softmax
 from ._embedding import EmbeddingMLPBase
 from ._params import fill_doc
@@ -186,7 +186,7 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     @property
     def classes_(self):
         """The class labels, sorted."""
-        return _fitted(self).target.classes
+        return fitted_state(self).target.classes
 
     # -- prediction ------------------------------------------------------------
     def predict_proba(self, X):

@@ -3,9 +3,10 @@
 import numbers
 
 from .._backend import keras
-from .._base import BaseEmbeddingModel, RatingRegressorMixin
+from .._base import BaseEmbeddingModel
 from .._sklearn_compat import Interval
 from .._training import Table
+from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
 
 
@@ -239,6 +240,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         """
         import numpy as np
 
+        from .. import _runtime
         from .._factors import factor_state
 
         user_factors = np.asarray(user_factors, dtype=np.float32)
@@ -262,7 +264,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         state, values = factor_state(model, user_ids, item_ids, tables,
                                      global_mean=global_mean, rating_range=rating_range,
                                      seen=seen)
-        model._install(state, model._new_runtime(state, np.random.RandomState(0)),
+        model._install(state, _runtime.new(cls, state, np.random.RandomState(0)),
                        table_values=values)
         return model
 

@@ -1,7 +1,7 @@
 """EmbeddingRegressor: concatenated embeddings -> dense layers -> one rating."""
 
-from .._base import RatingRegressorMixin
 from ._embedding import EmbeddingMLPBase
+from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
 
 

@@ -1,0 +1,176 @@
+"""The live Keras objects of a fitted estimator, built from its fitted state.
+
+A :class:`Runtime` holds what cannot be pickled (the Keras model, its
+tables, the trainer with its optimizer slots, the traced prediction
+function). The functions here build one from a
+:class:`~skembrec._state.FittedState`, grow or reconfigure one for a warm
+start, and read its values back into plain arrays. The graph itself comes
+from the model class (``_build_graph``), given a :class:`GraphSpec`.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ._backend import keras
+from ._training import MAX_SEED, Trainer
+
+# the parameters that neither shape nor enter the graph
+TRAINING_PARAMETERS = frozenset({
+    "n_epochs", "batch_size", "learning_rate", "reg", "optimizer", "early_stopping",
+    "validation_fraction", "n_iter_no_change", "tol", "random_state", "verbose",
+    "warm_start",
+})
+# the parameters only predict reads (they take effect at the next fit)
+PREDICTION_PARAMETERS = frozenset({"clip_predictions", "decision"})
+
+
+class GraphSpec:
+    """What a model's ``_build_graph`` may read.
+
+    Attributes
+    ----------
+    params : SimpleNamespace
+        The parameters of the fit (never the estimator's current ones).
+    target : object
+        The fitted target encoder (``mean``/``scale`` or ``n_classes``).
+    n_users, n_items : int
+        Vocabulary sizes; tables have one more row, for unknown ids.
+    """
+
+    def __init__(self, params, target, n_users, n_items, rng):
+        self.params = SimpleNamespace(**params)
+        self.target = target
+        self.n_users = n_users
+        self.n_items = n_items
+        self._rng = rng
+
+    def seed(self):
+        """A fresh integer seed for an initialiser or a dropout layer."""
+        return int(self._rng.randint(MAX_SEED))
+
+    def inputs(self):
+        """Keras inputs ``(user, item, time)``; ``time`` is None unless the
+        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`."""
+        k = keras()
+        user = k.Input(shape=(), dtype="int32", name="user")
+        item = k.Input(shape=(), dtype="int32", name="item")
+        time_ = None
+        if self.params.time_column is not None:
+            time_ = k.Input(shape=(2,), dtype="float32", name="time")
+        return user, item, time_
+
+
+class Runtime:
+    """Live, unpicklable Keras/TensorFlow objects of one fitted estimator."""
+
+    def __init__(self, model=None, tables=None, built_with=None):
+        self.model = model
+        self.tables = tables
+        self.built_with = built_with
+        self.trainer = None
+        self.predict_fn = None
+
+
+def build(model_cls, state, rng):
+    """A new runtime of ``state``'s graph, with freshly initialised tables."""
+    spec = GraphSpec(state.params, state.target, len(state.user_vocab),
+                     len(state.item_vocab), rng)
+    model, tables = model_cls._build_graph(spec)
+    return Runtime(model, tables, built_with=dict(state.params))
+
+
+def attach_trainer(model_cls, runtime, params):
+    """Give ``runtime`` a trainer with the training settings in ``params``."""
+    runtime.trainer = Trainer(
+        runtime.model, runtime.tables, loss=model_cls._target.loss,
+        optimizer=params["optimizer"], learning_rate=params["learning_rate"],
+        reg=params["reg"], batch_size=params["batch_size"])
+    return runtime.trainer
+
+
+def new(model_cls, state, rng):
+    """A new runtime of ``state``'s graph, with its trainer."""
+    runtime = build(model_cls, state, rng)
+    attach_trainer(model_cls, runtime, state.params)
+    return runtime
+
+
+def restore(model_cls, state, runtime):
+    """Fill the empty holder ``runtime`` from ``state.weights``."""
+    built = build(model_cls, state, np.random.RandomState(0))
+    set_variables(built.model, state.weights)
+    runtime.__dict__.update(built.__dict__)
+    return runtime
+
+
+def resume(model_cls, old, state, weights, optimizer, rng):
+    """The runtime a warm start trains: ``old``, grown or reconfigured.
+
+    The current training settings apply; optimizer slots carry over (unless
+    the optimizer changed); grown tables keep their learnt rows. A change of
+    a graph setting that is not architectural (``alpha``, ``init_std``)
+    rebuilds the graph and copies every value over.
+    """
+    sizes = (len(state.user_vocab), len(state.item_vocab))
+    graph_params = {k: v for k, v in state.params.items()
+                    if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS}
+    built = {k: v for k, v in old.built_with.items() if k in graph_params}
+    if table_sizes(old) != sizes or built != graph_params:
+        runtime = build(model_cls, state, rng)
+        copy_weights(old, runtime, weights)
+        attach_trainer(model_cls, runtime, state.params).load_optimizer_state(optimizer)
+        return runtime
+    old.built_with = dict(state.params)
+    if old.trainer is None or old.trainer.optimizer.name != state.params["optimizer"]:
+        attach_trainer(model_cls, old, state.params).load_optimizer_state(optimizer)
+    else:
+        old.trainer.configure(learning_rate=state.params["learning_rate"],
+                              reg=state.params["reg"], batch_size=state.params["batch_size"])
+    return old
+
+
+def current_values(runtime, state):
+    """``(weights, optimizer state)`` of the fit, as NumPy values."""
+    if runtime is None or runtime.model is None:
+        return state.weights, state.optimizer
+    weights = [v.numpy() for v in runtime.model.variables]
+    optimizer = (runtime.trainer.optimizer_state() if runtime.trainer is not None
+                 else state.optimizer)
+    return weights, optimizer
+
+
+def table_sizes(runtime):
+    """``(n_users, n_items)`` of a runtime's tables (unknown row not counted)."""
+    sizes = {}
+    for t in runtime.tables:
+        sizes.setdefault(t.side, t.variable.shape[0] - 1)
+    return sizes.get("user"), sizes.get("item")
+
+
+def set_variables(model, values):
+    """Assign every variable of ``model`` (weights and seed-generator states,
+    so dropout continues its random sequence) from ``values``."""
+    variables = model.variables
+    if len(values) != len(variables):
+        raise ValueError(f"the model has {len(variables)} variables, got {len(values)}")
+    for var, value in zip(variables, values):
+        if tuple(var.shape) != tuple(np.shape(value)):
+            raise ValueError(f"{var.path} has shape {tuple(var.shape)}, got "
+                             f"{tuple(np.shape(value))}")
+    for var, value in zip(variables, values):
+        var.assign(value)
+
+
+def copy_weights(old, new, weights):
+    """Copy ``weights`` (of ``old``'s graph) into ``new``'s; grown tables keep
+    their learnt rows, new rows keep their initial values."""
+    sides = {id(t.variable): t.side for t in old.tables}
+    old_sizes = dict(zip(("user", "item"), table_sizes(old)))
+    for old_var, new_var, value in zip(old.model.variables, new.model.variables, weights):
+        if id(old_var) in sides and tuple(new_var.shape) != value.shape:
+            fresh = new_var.numpy()
+            n_old = old_sizes[sides[id(old_var)]]
+            fresh[:n_old] = value[:n_old]
+            value = fresh
+        new_var.assign(value)

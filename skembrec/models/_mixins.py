@@ -1,0 +1,49 @@
+"""What the two rating regressors (FunkMF, EmbeddingRegressor) share."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from .._state import fitted_state
+
+
+class RatingRegressorMixin(RegressorMixin):
+    """Rating prediction: float targets, clipped predictions, R^2 score."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scikit-learn's checks fit on continuous blobs, not (user, item) ids
+        # with repeats: a recommender is not expected to score well there
+        tags.regressor_tags.poor_score = True
+        return tags
+
+    @property
+    def global_mean_(self):
+        """The weighted mean rating of the fit data."""
+        return fitted_state(self).target.mean
+
+    @property
+    def rating_range_(self):
+        """``(min, max)`` rating seen in fit; predictions are clipped to it."""
+        return fitted_state(self).target.rating_range
+
+    def predict(self, X):
+        """Predict ratings for (user, item) rows.
+
+        Unknown or missing ids fall back to what the model knows (see the
+        class docstring); predictions are clipped to ``rating_range_``
+        unless the model was fitted with ``clip_predictions=False``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The predicted ratings.
+        """
+        pred = self._raw_predict(X).astype(np.float64)
+        if self._state.params.get("clip_predictions", True):
+            np.clip(pred, *self.rating_range_, out=pred)
+        return pred
