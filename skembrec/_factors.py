@@ -36,7 +36,12 @@ def factor_state(model, user_ids, item_ids, tables, *, global_mean, rating_range
         # rows follow the vocabulary's (sorted) order; the unknown row is added
         rows = table[order[side]]
         values[name] = np.concatenate([rows, np.zeros((1,) + rows.shape[1:], rows.dtype)])
+    if not np.isfinite(float(global_mean)):
+        raise ValueError(f"global_mean must be a finite number, got {global_mean!r}")
     low, high = (-np.inf, np.inf) if rating_range is None else map(float, rating_range)
+    if not low <= high or np.isnan(low) or np.isnan(high):
+        raise ValueError(f"rating_range must be (low, high) with low <= high, got "
+                         f"{rating_range!r}")
     users = items = np.empty(0, dtype=np.int64)
     if seen is not None:
         seen = np.asarray(seen, dtype=object)

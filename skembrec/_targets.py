@@ -95,9 +95,16 @@ class ClassTarget:
         labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
         return cls(labels)
 
-    @staticmethod
-    def check(y, n_samples, **_):
+    # float labels with at most this many distinct values are classes (half
+    # stars: 0.5, 1.0, ..., 5.0), not a continuous target
+    max_float_classes = 50
+
+    @classmethod
+    def check(cls, y, n_samples, **_):
         y = _validation._as_1d_target(y, n_samples)
+        if y.dtype.kind == "f" and np.isfinite(y).all() and (
+                len(np.unique(y)) <= cls.max_float_classes):
+            return y
         check_classification_targets(y)
         return y
 

@@ -190,8 +190,9 @@ class Trainer:
         # `with strategy.scope(): est.fit(X, y)` (the Keras convention) trains
         # data-parallel over the strategy's replicas; the model and the slots
         # were created inside that scope, so they are mirrored
-        strategy = tf_.distribute.get_strategy()
-        self._strategy = strategy if strategy.num_replicas_in_sync > 1 else None
+        # (with one replica too: its variables are distributed all the same)
+        self._strategy = (tf_.distribute.get_strategy() if tf_.distribute.has_strategy()
+                          else None)
         self._trace(reg > 0)
 
     def _trace(self, regularised):
@@ -411,7 +412,9 @@ class Trainer:
         loss = self._epoch(
             data["users"], data["items"], data["target"], data["weight"], data["extra"],
             tf().constant(seed, dtype=tf().int64),
-            tf().constant(self.batch_size, dtype=tf().int32),
+            # a batch larger than the data is the whole data (and fits int32)
+            tf().constant(min(self.batch_size, max(int(data["users"].shape[0]), 1)),
+                          dtype=tf().int32),
         )
         return float(loss)
 

@@ -72,6 +72,8 @@ def _as_1d_target(y, n_samples):
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D (one rating per row of X), got shape {y.shape}")
+    if np.iscomplexobj(y):
+        raise ValueError("y holds complex numbers; ratings must be real numbers")
     if len(y) != n_samples:
         raise ValueError(
             f"X has {n_samples} rows but y has {len(y)}: "
@@ -116,7 +118,11 @@ def check_sample_weight(sample_weight, n_samples):
         )
     if not sample_weight.any():
         raise ValueError("sample_weight is all zero: no rating carries any weight")
-    return sample_weight
+    # only the weights' ratios matter: scaled to a mean of 1 (in float64, first
+    # by the largest so that 1e300 does not overflow), uniformly scaled
+    # weights give the unweighted fit and float32 never underflows
+    sample_weight = sample_weight / sample_weight.max()
+    return sample_weight / sample_weight.mean()
 
 
 def check_hidden_layer_sizes(sizes, estimator_name):
