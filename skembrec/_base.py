@@ -38,7 +38,6 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 
 from . import _persistence, _runtime, _validation
@@ -211,6 +210,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         # leaves the estimator exactly as it was before the call
         previous = dict(vars(self))
         if resume:
+            # one copy of the values, to grow them and to restore after a failure
             snapshot = self._current_values()
         try:
             table = _validation.check_X(self, X, reset=not resume)
@@ -227,20 +227,20 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                     item_vocab=old.item_vocab.extended(items_raw, name="item id"),
                     time=copy.deepcopy(old.time), history=copy.deepcopy(old.history),
                     weights=None, optimizer=None)
+                users = state.user_vocab.transform(users_raw)
+                items = state.item_vocab.transform(items_raw)
             else:
                 target = self._target.fit(y, weight, **target_params)
-                state = FittedState(
-                    params=params, target=target,
-                    user_vocab=IdVocabulary.fit(users_raw, name="user id")[0],
-                    item_vocab=IdVocabulary.fit(items_raw, name="item id")[0])
+                # the ids are factorised once: the vocabulary and the codes
+                user_vocab, users = IdVocabulary.fit(users_raw, name="user id")
+                item_vocab, items = IdVocabulary.fit(items_raw, name="item id")
+                state = FittedState(params=params, target=target,
+                                    user_vocab=user_vocab, item_vocab=item_vocab)
             encoded = target.encode(y)
             target.check_weights(encoded, weight, type(self).__name__)
-            users = state.user_vocab.transform(users_raw)
-            items = state.item_vocab.transform(items_raw)
             extra = self._time_features(table, users, state, fitting=True, reset=not resume)
             if resume:
-                runtime = _runtime.resume(type(self), self._live(), state,
-                                          *self._current_values(), rng)
+                runtime = _runtime.resume(type(self), self._live(), state, *snapshot, rng)
             else:
                 runtime = _runtime.new(type(self), state, rng)
             self._train(state, runtime, users, items, encoded, weight, extra, n_epochs, rng)
@@ -377,12 +377,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), extra)
 
     def _fitted_state(self):
-        state = vars(self).get("_state")
-        if state is None:
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
-                "with appropriate arguments before using this estimator.")
-        return state
+        return fitted_state(self)
 
     # -- pickling ----------------------------------------------------------------
     def __getstate__(self):

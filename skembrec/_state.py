@@ -67,6 +67,6 @@ def fitted_state(estimator):
     state = vars(estimator).get("_state")
     if state is None:
         raise NotFittedError(
-            f"This {type(estimator).__name__} instance is not fitted yet: fitted "
-            "attributes exist after 'fit'")
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' "
+            "with appropriate arguments before using this estimator.")
     return state
