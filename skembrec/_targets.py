@@ -137,12 +137,13 @@ class ClassTarget:
         return self
 
     def decode_scores(self, logits):
-        # rank items by expected rating when the labels are numeric, else by
-        # the probability of the best class
-        proba = softmax(logits)
-        if np.issubdtype(self.classes.dtype, np.number):
-            return proba @ self.classes.astype(np.float64)
-        return proba[:, -1]
+        # rank items by expected rating: that needs labels that are numbers
+        if not np.issubdtype(self.classes.dtype, np.number):
+            raise ValueError(
+                f"recommend ranks items by their expected rating, which needs numeric "
+                f"labels; this model's classes are {self.classes.tolist()}. Fit it on "
+                "numbers in rating order (e.g. map the labels to 1, 2, 3)")
+        return softmax(logits) @ self.classes.astype(np.float64)
 
     def state(self):
         return {"kind": "classes"}

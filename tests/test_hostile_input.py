@@ -86,6 +86,22 @@ def test_a_continuous_target_is_still_refused_by_the_classifier(ratings):
         EmbeddingClassifier(n_epochs=1).fit(X, y)
 
 
+def test_recommend_refuses_labels_without_an_order(ratings):
+    X, y = ratings
+    labels = np.array(["bad", "ok", "good"], dtype=object)[np.digitize(y, [2.5, 3.5])]
+    clf = EmbeddingClassifier(n_factors=4, hidden_layer_sizes=(8,), n_epochs=1,
+                              random_state=0).fit(X, labels)
+    with pytest.raises(ValueError, match="needs numeric labels"):
+        clf.recommend(X[0, 0])
+    assert set(clf.predict(X[:20])) <= {"bad", "ok", "good"}
+
+
+def test_a_plain_npy_file_is_refused_by_load(tmp_path):
+    np.save(tmp_path / "weights.npy", np.arange(3))
+    with pytest.raises(ValueError, match="weights.npy .*plain array"):
+        FunkMF.load(tmp_path / "weights.npy")
+
+
 def test_a_one_replica_mirrored_strategy_fits(ratings):
     from skembrec._backend import tf
 
