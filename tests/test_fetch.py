@@ -129,6 +129,22 @@ def test_sha256_parameter_overrides_the_table(tmp_path, server, release):
     assert len(data.frame) == 3
 
 
+def test_a_release_whose_ratings_do_not_parse_is_not_installed(tmp_path, server, release):
+    digest = make_zip(server.folder / "ml-test.zip",
+                      {"ml-test/u.data": "196\t242\tthree stars\t881250949\n"})
+    release(digest)
+    home = tmp_path / "home"
+    for _ in range(2):  # the second call downloads again instead of failing on a bad copy
+        with pytest.raises(ValueError, match="do not parse"):
+            fetch_movielens("ml-test", data_home=home, base_url=server.url)
+        assert list(home.iterdir()) == []
+    assert len(server.requests) == 2
+    make_zip(server.folder / "ml-test.zip", {"ml-test/u.data": U_DATA})
+    release(hashlib.sha256((server.folder / "ml-test.zip").read_bytes()).hexdigest())
+    X, y = fetch_movielens("ml-test", data_home=home, base_url=server.url, return_X_y=True)
+    assert len(X) == 3
+
+
 def test_checksum_mismatch_leaves_nothing(tmp_path, server, release):
     make_zip(server.folder / "ml-test.zip", {"ml-test/u.data": U_DATA})
     release("0" * 64)

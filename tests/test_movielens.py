@@ -78,6 +78,14 @@ def test_format_sniffed_from_content(tmp_path):
         load_movielens(odd)
 
 
+@pytest.mark.parametrize("name", ["ratings.csv", "sniffed.txt"])
+def test_a_utf8_byte_order_mark_is_not_part_of_the_header(tmp_path, name):
+    # what Excel's "CSV UTF-8" writes
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + render(ROWS, "csv").encode("utf-8"))
+    check_frame(load_movielens(path).frame, ROWS)
+
+
 def test_partial_release_found_by_glob(tmp_path):
     # like ../shared/datasets/ml-1m: only ratings_users_1-2999.dat.gz
     write(tmp_path / "ratings_users_1-2.dat.gz", render(ROWS, "dat"), compress=True)

@@ -146,11 +146,18 @@ def fetch_movielens(
                 "the checksum you trust (GroupLens publishes an md5 beside the zip)"
             )
         url = (base_url or BASE_URL).rstrip("/") + "/" + archive.filename
-        _download_release(url, expected.lower(), target, timeout)
+        loaded = _download_release(url, expected.lower(), target, timeout,
+                                   lambda folder: load_movielens(
+                                       folder, return_X_y=return_X_y, as_frame=as_frame))
+        if loaded is not None:
+            return loaded
     return load_movielens(target, return_X_y=return_X_y, as_frame=as_frame)
 
 
-def _download_release(url, expected_sha256, target, timeout):
+def _download_release(url, expected_sha256, target, timeout, parse):
+    """Download, verify, extract and parse a release, then install it at
+    ``target`` in one rename; return what ``parse`` read (None when another
+    process installed the release meanwhile)."""
     # the temporary folder sits in data_home so the final rename is atomic
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
@@ -167,12 +174,20 @@ def _download_release(url, expected_sha256, target, timeout):
         # GroupLens zips hold one folder (ml-10m.zip holds ml-10M100K/)
         entries = list(extracted.iterdir())
         top = entries[0] if len(entries) == 1 and entries[0].is_dir() else extracted
+        # parse before installing: a release whose ratings do not read is
+        # never put in place, so a later call downloads afresh
+        try:
+            loaded = parse(top)
+        except (ValueError, FileNotFoundError, KeyError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{url} holds ratings that do not parse ({exc}); nothing "
+                             "was installed") from None
         try:
             os.rename(top, target)
         except OSError:
             if not target.is_dir():
                 raise
-            # another process installed the same release meanwhile
+            return None  # another process installed the same release meanwhile
+        return loaded
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -202,9 +202,11 @@ def _find_ratings_file(folder):
 
 
 def _first_line(path):
+    """The first line's bytes, without a UTF-8 byte-order mark (Excel writes one)."""
     opener = gzip.open if is_gzip(path) else open
     with opener(path, "rb") as f:
-        return f.readline(4096)
+        line = f.readline(4096)
+    return line[3:] if line.startswith(b"\xef\xbb\xbf") else line
 
 
 def _detect_format(path):
@@ -231,7 +233,7 @@ def _read_ratings(path, fmt):
     header_lines = 0
     compression = None
     if fmt == "csv":
-        first = _first_line(path).decode("latin-1").lstrip("\ufeff").rstrip("\r\n")
+        first = _first_line(path).decode("latin-1").rstrip("\r\n")
         if not first:
             raise ParseError(
                 path, 1, f"empty file, expected the header {_CSV_HEADER!r}"
