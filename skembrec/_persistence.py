@@ -15,12 +15,12 @@ The helpers below encode the values an archive commonly holds: id arrays
 import hashlib
 import json
 import numbers
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ._files import replace_atomically
 
 FORMAT = "skembrec-model"
 FORMAT_VERSION = 2
@@ -51,15 +51,7 @@ def write(path, header, arrays, *, producer):
                   sha256={name: _digest(a) for name, a in arrays.items()})
     payload = dict(arrays)
     payload[_HEADER] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress_os_error():
-            os.unlink(tmp)
-        raise
+    replace_atomically(path, lambda fh: np.savez(fh, **payload))
 
 
 def read(path):
@@ -112,14 +104,6 @@ def read(path):
         if _digest(arrays[name]) != digest:
             raise ValueError(f"{path} is corrupted: array {name!r} fails its checksum")
     return header, arrays
-
-
-class _suppress_os_error:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        return kind is not None and issubclass(kind, OSError)
 
 
 def _digest(array):
