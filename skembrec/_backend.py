@@ -10,8 +10,10 @@ has not chosen one: the training step uses TensorFlow kernels directly.
 import contextlib
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 
 _STATE = {}
 
@@ -45,6 +47,33 @@ def _quiet_native_stderr():
             os.close(saved)
 
 
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold a Ctrl-C back until the block is done, then raise it.
+
+    An import of TensorFlow cut short by ``KeyboardInterrupt`` leaves half
+    its modules registered, and every later import fails ("... has already
+    been registered"): the process could never fit again. So the import runs
+    to its end and the interrupt is raised right after it. Signals reach the
+    main thread only; elsewhere there is nothing to hold back.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield  # None: a handler not installed from Python, left alone
+        return
+    caught = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        if callable(previous):  # Python's default handler raises KeyboardInterrupt
+            previous(signal.SIGINT, None)
+        elif previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
+
+
 def _prepare_environment():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -55,7 +84,7 @@ def tf():
     module = _STATE.get("tf")
     if module is None:
         _prepare_environment()
-        with _quiet_native_stderr():
+        with _interrupts_deferred(), _quiet_native_stderr():
             import tensorflow as module
 
             _configure_devices(module)
@@ -70,7 +99,8 @@ def keras():
     module = _STATE.get("keras")
     if module is None:
         tf()
-        import keras as module
+        with _interrupts_deferred():
+            import keras as module
 
         if module.backend.backend() != "tensorflow":
             raise RuntimeError(

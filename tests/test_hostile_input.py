@@ -1,6 +1,9 @@
 """Careless and hostile input meets a clear error of ours or a correct result
 (issue 13: the first cases; the battery grows with that issue)."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -110,3 +113,38 @@ def test_a_one_replica_mirrored_strategy_fits(ratings):
     with tf().distribute.MirroredStrategy(["/cpu:0"]).scope():
         mirrored = clone(FUNK).fit(X, y)
     np.testing.assert_allclose(mirrored.predict(X), plain, atol=1e-5)
+
+
+_INTERRUPTED_IMPORT = """
+import signal, sys
+import numpy as np
+
+class Interrupt:
+    # a Ctrl-C that arrives while {module} is being imported
+    fired = False
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r} and not Interrupt.fired:
+            Interrupt.fired = True
+            signal.raise_signal(signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, Interrupt())
+from skembrec import FunkMF
+X = np.array([[1, 1], [1, 2], [2, 1], [2, 2]]); y = np.array([1., 2., 3., 4.])
+try:
+    FunkMF(n_epochs=1).fit(X, y)
+except KeyboardInterrupt:
+    print("interrupted")
+print("fits again:", FunkMF(n_epochs=1).fit(X, y).predict(X).shape)
+"""
+
+
+@pytest.mark.parametrize("module", ["keras.src.ops.numpy",
+                                    "tensorflow.python.ops.ragged.ragged_tensor"])
+def test_a_ctrl_c_during_the_lazy_import_leaves_the_process_able_to_fit(module):
+    code = _INTERRUPTED_IMPORT.format(module=module)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    # the interrupt still reaches the user, once the import is whole
+    assert out.stdout.splitlines() == ["interrupted", "fits again: (4,)"]
