@@ -100,9 +100,8 @@ def _from_archive(header, arrays, target_kind):
     item_vocab = IdVocabulary(ids_from_store(vocab["item"], arrays))
     n_weights = _int(header["n_weights"], "n_weights", 1)
     weights = [_array(arrays, f"weight_{n}") for n in range(n_weights)]
-    for w in weights:
-        if w.dtype.kind not in "fiub" or (w.dtype.kind == "f" and not np.isfinite(w).all()):
-            raise ValueError("weights must be finite numbers")
+    if not all(_finite_numbers(w) for w in weights):
+        raise ValueError("weights must be finite numbers")
     optimizer = None
     if header.get("optimizer") is not None:
         spec = _mapping(header, "optimizer")
@@ -110,9 +109,14 @@ def _from_archive(header, arrays, target_kind):
                      "slots": {int(k): [_array(arrays, f"slot_{k}_{j}")
                                         for j in range(_int(n, "slots", 0))]
                                for k, n in _mapping(spec, "slots").items()}}
-        for k in optimizer["slots"]:
+        for k, slots in optimizer["slots"].items():
             if not 0 <= k < n_weights:
                 raise ValueError(f"an optimizer slot names weight {k}")
+            for slot in slots:
+                # every optimizer's slots have their variable's shape
+                if slot.shape != weights[k].shape or not _finite_numbers(slot):
+                    raise ValueError(f"an optimizer slot of weight {k} is not finite "
+                                     f"numbers of shape {weights[k].shape}")
     time = None
     if header.get("time") is not None:
         spec = _mapping(header, "time")
@@ -137,6 +141,10 @@ def _from_archive(header, arrays, target_kind):
                                  "val_loss": list(history["val_loss"])},
                         n_iter=_int(header["n_iter"], "n_iter", 0))
     return params, state, inputs
+
+
+def _finite_numbers(array):
+    return array.dtype.kind in "fiub" and (array.dtype.kind != "f" or np.isfinite(array).all())
 
 
 def _mapping(header, key):

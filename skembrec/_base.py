@@ -451,17 +451,25 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if cls is not BaseEmbeddingModel and not issubclass(target_cls, cls):
             raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
         params, state, inputs = from_archive(header, arrays, path, target_cls._target)
+        _check_params(target_cls, params, path, "current")
+        # the fit's parameters build the graph: each is checked as fit checks it
+        _check_params(target_cls, state.params, path, "fit", validate=True)
         estimator = target_cls(**params)
         vars(estimator).update(inputs)
+        shapes = [tuple(np.shape(w)) for w in state.weights]
         try:
+            expected = _runtime.variable_shapes(target_cls, state)
+            if shapes != expected:
+                raise ValueError(f"its parameters make variables of shapes {expected}, "
+                                 f"the file holds {shapes}")
             runtime = _runtime.build(target_cls, state, check_random_state(0))
             _runtime.set_variables(runtime.model, state.weights)
-        except (ValueError, TypeError) as exc:
+            if state.optimizer is not None:
+                _runtime.attach_trainer(target_cls, runtime, state.params) \
+                    .load_optimizer_state(state.optimizer)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise ValueError(f"{path} holds weights that do not fit its model: "
                              f"{exc}") from None
-        if state.optimizer is not None:
-            _runtime.attach_trainer(target_cls, runtime, state.params).load_optimizer_state(
-                state.optimizer)
         estimator._install(state, runtime)
         return estimator
 
@@ -537,3 +545,18 @@ def _is_shards(X):
     from .datasets._shards import RatingShards
 
     return isinstance(X, RatingShards)
+
+
+def _check_params(cls, params, path, which, validate=False):
+    """A file's parameters are those of ``cls`` (and valid, with ``validate``)."""
+    expected = set(cls().get_params(deep=False))
+    if set(params) != expected:
+        odd = sorted(set(params) ^ expected)
+        raise ValueError(f"{path} is an inconsistent skembrec model file: its {which} "
+                         f"parameters do not match {cls.__name__}'s ({odd})")
+    if not validate:
+        return
+    try:
+        cls(**params)._validate_params()
+    except (InvalidParameterError, TypeError) as exc:
+        raise ValueError(f"{path} is an inconsistent skembrec model file: {exc}") from None

@@ -148,6 +148,24 @@ def table_sizes(runtime):
     return sizes.get("user"), sizes.get("item")
 
 
+def variable_shapes(model_cls, state):
+    """The shapes of the variables :func:`build` would create for ``state``,
+    found without allocating any (a crafted file's sizes are checked before
+    its tables are made)."""
+    k = keras()
+    # Keras keeps the variables made in a stateless scope in a global list
+    # until some later scope initialises them: take ours out again
+    from keras.src.backend.common import global_state
+
+    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    try:
+        with k.StatelessScope(initialize_variables=False):
+            return [tuple(v.shape) for v in build(model_cls, state, np.random.RandomState(0))
+                    .model.variables]
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", pending)
+
+
 def set_variables(model, values):
     """Assign every variable of ``model`` (weights and seed-generator states,
     so dropout continues its random sequence) from ``values``."""

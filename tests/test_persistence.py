@@ -184,3 +184,51 @@ def test_vocabulary_round_trip(values, others):
     restored = _persistence.ids_from_store(json.loads(json.dumps(spec)), store)
     assert [type(v) for v in restored.tolist()] == [type(v) for v in vocab.ids.tolist()]
     assert restored.tolist() == vocab.ids.tolist()
+
+
+def _rewrite(path, change_header=None, change_arrays=None):
+    """Rewrite a saved model as a crafted file would be: checksums recomputed."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    header = json.loads(arrays.pop("__header__").tobytes())
+    if change_header:
+        change_header(header)
+    if change_arrays:
+        change_arrays(arrays)
+    header["sha256"] = {name: _persistence._digest(a) for name, a in arrays.items()}
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+def _fit_param(name, value):
+    return lambda header: header["fit_params"].update({name: value})
+
+
+@pytest.mark.parametrize("model, change_header, change_arrays, match", [
+    # sizes that would allocate gigabytes are refused before anything is built
+    ("FunkMF", _fit_param("n_factors", 10**9), None, "shapes"),
+    ("EmbeddingRegressor", _fit_param("hidden_layer_sizes", [10**9]), None, "shapes"),
+    ("EmbeddingRegressor", _fit_param("user_factors", 10**8), None, "shapes"),
+    ("FunkMF", _fit_param("n_factors", "8"), None, "n_factors"),
+    ("FunkMF", _fit_param("n_factors", -3), None, "n_factors"),
+    ("FunkMF", _fit_param("biased", "yes"), None, "biased"),
+    ("EmbeddingRegressor", _fit_param("activation", "nonsense"), None, "activation"),
+    ("FunkMF", _fit_param("predict", 1), None, "predict"),
+    ("FunkMF", lambda h: h["params"].update(predict=1), None, "predict"),
+    ("FunkMF", None, lambda a: a.update(weight_0=a["weight_0"][:, :2]), "shape"),
+    ("FunkMF", lambda h: h.pop("optimizer"),
+     lambda a: a.update(weight_0=a["weight_0"][:, :2]), "shapes"),
+    ("FunkMF", None, lambda a: a.update(weight_0=a["weight_0"].astype(str)), "finite numbers"),
+    ("FunkMF", None, lambda a: a.update(slot_0_0=a["slot_0_0"][:3]), "slot"),
+    ("FunkMF", None, lambda a: a.update(slot_0_0=a["slot_0_0"].astype(str)), "slot"),
+    ("FunkMF", lambda h: h["optimizer"]["slots"].update({"0": 9}), None, "slot"),
+    ("FunkMF", lambda h: h["optimizer"].update(step=-1), None, "step"),
+])
+def test_a_crafted_model_file_is_refused_before_anything_is_built(
+        fitted, tmp_path, model, change_header, change_arrays, match):
+    path = tmp_path / "m.npz"
+    fitted[model].save(path)
+    _rewrite(path, change_header, change_arrays)
+    with pytest.raises(ValueError, match=match) as info:
+        type(fitted[model]).load(path)
+    assert "m.npz" in str(info.value)
