@@ -159,6 +159,7 @@ class RatingTable:
         values = self.column(ref, name)
         series = values if isinstance(values, pd.Series) else pd.Series(values)
         label = f"the time column ({name}={ref!r})"
+        series = _from_arrow(series)
         if series.dtype == object:
             series = series.infer_objects()
             if series.dtype == object:
@@ -192,7 +193,10 @@ class RatingTable:
 
     def is_timedelta(self, ref, name):
         """Whether a column holds timedeltas."""
-        dtype = getattr(self.column(ref, name), "dtype", None)
+        column = self.column(ref, name)
+        if isinstance(column, pd.Series):
+            column = _from_arrow(column)
+        dtype = getattr(column, "dtype", None)
         return dtype is not None and pd.api.types.is_timedelta64_dtype(dtype)
 
 
@@ -211,6 +215,23 @@ def _id_values(column):
     if values.dtype.kind == "c":
         raise ValueError("Complex data not supported")
     return values
+
+
+def _from_arrow(series):
+    """Arrow timestamps, dates and durations as their NumPy-backed pandas kinds."""
+    dtype = series.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return series
+    import pyarrow as pa  # present: an ArrowDtype exists
+
+    kind = dtype.pyarrow_dtype
+    if pa.types.is_timestamp(kind):
+        return series.astype(f"datetime64[ns, {kind.tz}]" if kind.tz else "datetime64[ns]")
+    if pa.types.is_date(kind):
+        return series.astype("datetime64[ns]")  # midnight of each date
+    if pa.types.is_duration(kind):
+        return series.astype("timedelta64[ns]")
+    return series
 
 
 def _objects_to_datetime(series):
