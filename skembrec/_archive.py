@@ -91,10 +91,16 @@ def _from_archive(header, arrays, target_kind):
     if target_kind is ClassTarget:
         target = ClassTarget(ids_from_store(target_spec["classes"], arrays))
     else:
-        values = [float(target_spec[k]) for k in ("mean", "scale", "low", "high")]
-        if not (np.isfinite(values[0]) and np.isfinite(values[1]) and values[1] > 0):
-            raise ValueError("the target's mean and scale must be finite")
-        target = RegressionTarget(*values)
+        mean, scale, low, high = (float(target_spec[k]) for k in ("mean", "scale", "low", "high"))
+        # files written before the graphs learnt standardised ratings: FunkMF's
+        # outputs were in rating units, EmbeddingRegressor's head in units of scale
+        unit = float(target_spec.get("unit", 1.0 if header.get("class") == "FunkMF" else scale))
+        if not (np.isfinite([mean, scale, unit]).all() and scale > 0 and unit > 0):
+            raise ValueError("the target's mean, scale and unit must be finite, "
+                             "the scale and unit positive")
+        if not low <= high:
+            raise ValueError(f"the rating range ({low}, {high}) is not low <= high")
+        target = RegressionTarget(mean, scale, low, high, unit)
     vocab = _mapping(header, "vocab")
     user_vocab = IdVocabulary(ids_from_store(vocab["user"], arrays))
     item_vocab = IdVocabulary(ids_from_store(vocab["item"], arrays))

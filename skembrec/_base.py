@@ -220,7 +220,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             weight = _validation.check_sample_weight(sample_weight, n_samples)
             rng = check_random_state(self.random_state)
             if resume:
-                target = old.target.update(old.target.encode(y))
+                target = old.target.update(y)
                 state = dataclasses.replace(
                     old, params=params, target=target,
                     user_vocab=old.user_vocab.extended(users_raw, name="user id"),

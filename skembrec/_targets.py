@@ -23,16 +23,25 @@ from . import _validation
 
 
 class RegressionTarget:
-    """Ratings as float32 numbers, with their weighted mean, scale and range."""
+    """Ratings with their weighted mean, scale and range.
+
+    The graph learns standardised ratings, ``(y - mean) / unit``, and
+    predictions are ``mean + unit * output``: the defaults (learning rate,
+    ``reg``, ``init_std``) then mean the same on a 1-5, a 0-1 or a 0-100
+    scale, and a fit on rescaled ratings is the rescaled fit. ``unit`` is the
+    ratings' standard deviation at the first fit (1 for factors given to
+    ``from_factors``, which are in rating units).
+    """
 
     loss = "squared_error"
     dtype = "float32"
 
-    def __init__(self, mean=0.0, scale=1.0, low=-np.inf, high=np.inf):
+    def __init__(self, mean=0.0, scale=1.0, low=-np.inf, high=np.inf, unit=None):
         self.mean = float(mean)
         self.scale = float(scale)
         self.low = float(low)
         self.high = float(high)
+        self.unit = self.scale if unit is None else float(unit)
 
     @classmethod
     def fit(cls, y, weight=None, **_):
@@ -55,26 +64,31 @@ class RegressionTarget:
         return _validation.check_y_regression(y, n_samples)
 
     def encode(self, y):
-        return np.asarray(y, dtype=np.float32)
+        """Training targets: standardised ratings, float32."""
+        return ((np.asarray(y, dtype=np.float64) - self.mean) / self.unit).astype(np.float32)
+
+    def decode(self, output):
+        """Ratings from graph outputs, float64."""
+        return self.mean + self.unit * np.asarray(output, dtype=np.float64)
 
     def check_weights(self, target, weight, estimator_name=None):
         pass
 
-    def update(self, target):
-        """A warm start widens the rating range; the mean and scale stay."""
-        return RegressionTarget(self.mean, self.scale, min(self.low, float(target.min())),
-                                max(self.high, float(target.max())))
+    def update(self, y):
+        """A warm start on ratings ``y`` widens the range; the rest stays."""
+        return RegressionTarget(self.mean, self.scale, min(self.low, float(np.min(y))),
+                                max(self.high, float(np.max(y))), self.unit)
 
     @property
     def rating_range(self):
         return (self.low, self.high)
 
     def decode_scores(self, output):
-        return np.asarray(output, dtype=np.float64)
+        return self.decode(output)
 
     def state(self):
         return {"kind": "regression", "mean": self.mean, "scale": self.scale,
-                "low": self.low, "high": self.high}
+                "low": self.low, "high": self.high, "unit": self.unit}
 
 
 class ClassTarget:
@@ -133,7 +147,7 @@ class ClassTarget:
                 "sample_weight; only 1 class carries weight"
             )
 
-    def update(self, target):
+    def update(self, y):
         return self
 
     def decode_scores(self, logits):

@@ -1,6 +1,7 @@
 """Careless and hostile input meets a clear error of ours or a correct result
 (issue 13: the first cases; the battery grows with that issue)."""
 
+import os
 import subprocess
 import sys
 
@@ -148,3 +149,96 @@ def test_a_ctrl_c_during_the_lazy_import_leaves_the_process_able_to_fit(module):
     assert out.returncode == 0, out.stderr[-2000:]
     # the interrupt still reaches the user, once the import is whole
     assert out.stdout.splitlines() == ["interrupted", "fits again: (4,)"]
+
+
+@pytest.mark.parametrize("cls", [FunkMF, EmbeddingRegressor])
+@pytest.mark.parametrize("scale, shift", [(0.25, 0.0), (20.0, 0.0), (1.0, 100.0),
+                                          (1e-3, -7.0)])
+def test_a_rescaled_rating_scale_gives_the_rescaled_fit(ratings, cls, scale, shift):
+    # the defaults mean the same on 1-5 stars, 0-1 and 0-100 scores
+    X, y = ratings
+    params = dict(n_factors=4, n_epochs=3, batch_size=256, random_state=0)
+    stars = cls(**params).fit(X, y).predict(X)
+    rescaled = cls(**params).fit(X, y * scale + shift).predict(X)
+    np.testing.assert_allclose((rescaled - shift) / scale, stars, atol=2e-4)
+
+
+def test_funk_attributes_are_in_rating_units(ratings):
+    X, y = ratings
+    model = FunkMF(n_factors=4, n_epochs=3, random_state=0).fit(X, y * 20)
+    users = np.searchsorted(model.user_ids_, X[:, 0])
+    items = np.searchsorted(model.item_ids_, X[:, 1])
+    by_hand = (model.global_mean_ + model.user_biases_[users] + model.item_biases_[items]
+               + np.sum(model.user_embeddings_[users] * model.item_embeddings_[items], axis=1))
+    np.testing.assert_allclose(model.predict(X), np.clip(by_hand, *model.rating_range_),
+                               rtol=1e-5, atol=1e-4)
+
+
+def _arrow_cases():
+    pa = pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({"user": rng.integers(0, 20, n), "item": rng.integers(0, 15, n),
+                          "t": rng.integers(10**9, 10**9 + 10**7, n)})
+    y = pd.Series(rng.integers(1, 6, n).astype(float))
+    stamps = pd.Series(frame.t.to_numpy().astype("M8[s]"))
+    columns = {
+        "timestamp[s]": stamps.astype(pd.ArrowDtype(pa.timestamp("s"))),
+        "timestamp[ms, UTC]": stamps.astype(pd.ArrowDtype(pa.timestamp("ms", tz="UTC"))),
+        "duration[s]": pd.Series((frame.t.to_numpy() - 10**9).astype("m8[s]")).astype(
+            pd.ArrowDtype(pa.duration("s"))),
+        "int64[pyarrow]": frame.t.astype("int64[pyarrow]"),
+    }
+    return frame, y, columns
+
+
+@pytest.mark.parametrize("kind", ["timestamp[s]", "timestamp[ms, UTC]", "duration[s]",
+                                  "int64[pyarrow]"])
+def test_arrow_time_columns_are_times(kind):
+    frame, y, columns = _arrow_cases()
+    params = dict(n_factors=4, n_epochs=2, time_column="t", random_state=0)
+    numbers = FunkMF(**params).fit(frame, y).predict(frame)
+    X = frame.assign(t=columns[kind])
+    np.testing.assert_allclose(FunkMF(**params).fit(X, y).predict(X), numbers, atol=1e-6)
+
+
+def test_arrow_ids_ratings_and_splits():
+    from skembrec.model_selection import TemporalProbeSplit
+
+    frame, y, columns = _arrow_cases()
+    X = frame.assign(user=frame.user.astype("int64[pyarrow]"),
+                     item=frame.item.astype(str).astype("string[pyarrow]"))
+    model = FunkMF(n_factors=4, n_epochs=2, random_state=0).fit(X, y.astype("double[pyarrow]"))
+    assert model.n_users_ == frame.user.nunique()
+    assert np.isfinite(model.predict(X)).all()
+    split = TemporalProbeSplit(time_column="t")
+    arrow = next(split.split(frame.assign(t=columns["timestamp[s]"]), y))
+    plain = next(split.split(frame, y))
+    for a, b in zip(arrow, plain):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_readme_multi_gpu_snippet_fits_on_a_machine_without_gpus():
+    # the snippet exactly as the README gives it, where TensorFlow sees no GPU
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
+    start = readme.index("with tf.distribute.MirroredStrategy().scope():")
+    snippet = "\n".join(readme[start - 1:start + 2])
+    assert snippet.splitlines()[0] == "import tensorflow as tf", snippet
+    code = (
+        "import numpy as np\n"
+        "from skembrec import FunkMF\n"
+        "from skembrec.datasets import make_ratings\n"
+        "X, y = make_ratings(n_users=30, n_items=20, n_ratings=400, random_state=0,"
+        " return_X_y=True)\n"
+        f"{snippet}\n"
+        "print(np.isfinite(FunkMF(n_epochs=1).fit(X, y).predict(X)).all())\n"
+    )
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "True"

@@ -174,7 +174,8 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
 
         pu = factors(spec.n_users, "user_embedding")
         qi = factors(spec.n_items, "item_embedding")
-        rating = spec.target.mean + k.ops.sum(pu(user) * qi(item), axis=-1)
+        # in standardised ratings: the target encoder adds the mean and scale
+        rating = k.ops.sum(pu(user) * qi(item), axis=-1)
         tables = [Table(pu.embeddings, "user"), Table(qi.embeddings, "item")]
         if p.biased:
             bu, bi = table(spec.n_users, 1, "user_bias"), table(spec.n_items, 1, "item_bias")
@@ -268,16 +269,31 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
                        table_values=values)
         return model
 
+    # the tables hold standardised ratings; the attributes are in rating
+    # units, so that global_mean_ + b_u + b_i + p_u . q_i is the prediction
+    def _rating_units(self, name, power=1.0):
+        return self._table(name) * self._state.target.unit ** power
+
+    @property
+    def user_embeddings_(self):
+        """User factors :math:`p_u`, shape ``(n_users_, n_factors)``, in ``user_ids_`` order."""
+        return self._rating_units("user_embedding", 0.5)
+
+    @property
+    def item_embeddings_(self):
+        """Item factors :math:`q_i`, shape ``(n_items_, n_factors)``, in ``item_ids_`` order."""
+        return self._rating_units("item_embedding", 0.5)
+
     @property
     def user_biases_(self):
         """Learnt user biases :math:`b_u`, in ``user_ids_`` order."""
-        return (self._table("user_bias")[:, 0] if self._state.params["biased"]
+        return (self._rating_units("user_bias")[:, 0] if self._state.params["biased"]
                 else _zeros(self.n_users_))
 
     @property
     def item_biases_(self):
         """Learnt item biases :math:`b_i`, in ``item_ids_`` order."""
-        return (self._table("item_bias")[:, 0] if self._state.params["biased"]
+        return (self._rating_units("item_bias")[:, 0] if self._state.params["biased"]
                 else _zeros(self.n_items_))
 
 

@@ -43,7 +43,8 @@ class RatingRegressorMixin(RegressorMixin):
         y_pred : ndarray of shape (n_samples,)
             The predicted ratings.
         """
-        pred = self._raw_predict(X).astype(np.float64)
+        output = self._raw_predict(X)  # raises NotFittedError first
+        pred = self._state.target.decode(output)
         if self._state.params.get("clip_predictions", True):
             np.clip(pred, *self.rating_range_, out=pred)
         return pred
