@@ -3,8 +3,19 @@ atomic rename, so an interrupted call leaves every file as it was."""
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# read once: os.umask can only be read by setting it, which is not thread-safe
+_UMASK = _umask()
 
 
 def replace_atomically(path, write):
@@ -21,10 +32,20 @@ def replace_atomically(path, write):
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+        os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         remove_quietly(tmp)
         raise
+
+
+def file_mode(path):
+    """The permissions a new ``path`` gets: an existing file's, else those of
+    a file the user creates (0666 less the umask), not mkstemp's 0600."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def temporary_path(folder, name):

@@ -232,3 +232,31 @@ def test_a_crafted_model_file_is_refused_before_anything_is_built(
     with pytest.raises(ValueError, match=match) as info:
         type(fitted[model]).load(path)
     assert "m.npz" in str(info.value)
+
+
+def test_a_saved_file_gets_the_permissions_of_a_file_the_user_creates(fitted, tmp_path):
+    import os
+    import stat
+
+    made_by_user = tmp_path / "plain"
+    made_by_user.write_text("x")
+    fitted["FunkMF"].save(tmp_path / "m.npz")
+    mode = stat.S_IMODE(os.stat(tmp_path / "m.npz").st_mode)
+    assert mode == stat.S_IMODE(os.stat(made_by_user).st_mode)
+    # replacing a file keeps its permissions
+    os.chmod(tmp_path / "m.npz", 0o640)
+    fitted["FunkMF"].save(tmp_path / "m.npz")
+    assert stat.S_IMODE(os.stat(tmp_path / "m.npz").st_mode) == 0o640
+
+
+@pytest.mark.parametrize("name", ["FunkMF", "EmbeddingRegressor"])
+def test_files_saved_by_an_earlier_version_predict_as_they_did(name):
+    # saved by commit 89b0335, before the regressors learnt standardised ratings
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    expected = json.loads((data / "predictions-89b0335.json").read_text())
+    model = FunkMF.load(data / f"{name}-0.1.0.dev0-89b0335.npz") if name == "FunkMF" \
+        else EmbeddingRegressor.load(data / f"{name}-0.1.0.dev0-89b0335.npz")
+    np.testing.assert_allclose(model.predict(np.array(expected["X"])), expected[name],
+                               rtol=1e-6)

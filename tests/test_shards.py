@@ -122,6 +122,10 @@ def test_rewriting_a_folder_replaces_all_of_its_shards(tmp_path):
     # the old files are gone, nothing else was left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [Path(f).name for f in shards.files] + ["_shards.json"])
+    # with the permissions of files the user creates, not mkstemp's 0600
+    (tmp_path.parent / "plain").write_text("x")
+    mode = (tmp_path.parent / "plain").stat().st_mode
+    assert {p.stat().st_mode for p in tmp_path.iterdir()} == {mode}
 
 
 @pytest.mark.parametrize("point", [0, 2, 3, 8, 11, 12])

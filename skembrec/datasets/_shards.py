@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._files import remove_quietly, replace_atomically, temporary_path
+from .._files import file_mode, remove_quietly, replace_atomically, temporary_path
 
 SHARDS_FORMAT = "skembrec-rating-shards"
 SHARDS_VERSION = 1
@@ -300,6 +300,7 @@ def write_rating_shards(data, path, *, rows_per_shard=1_000_000, block_size=65_5
                     stop = min(start + block_size, lo + rows_per_shard, n)
                     writer.write(_block(tf_, users[start:stop], items[start:stop],
                                         ratings[start:stop], kinds))
+            os.chmod(tmp, file_mode(path / name))
             os.replace(tmp, path / name)
             written[-1] = path / name
             names.append(name)
