@@ -288,7 +288,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                 vars(self).pop(attr, None)
             runtime = _runtime.new(type(self), state, rng)
             stream = TrainingStream(shards, state.user_vocab, state.item_vocab,
-                                    min(self.batch_size, int(stats[0])))
+                                    min(self.batch_size, int(stats[0])),
+                                    encode=state.target.encode_tensor)
             trainer = runtime.trainer
             self._record_epochs(state, *run_epochs(
                 trainer, lambda seed: trainer.run_stream_epoch(stream.epoch(seed[0])),

@@ -58,9 +58,10 @@ def _lookup(vocab, kind):
 class TrainingStream:
     """Builds each epoch's ``tf.data`` pipeline of index batches."""
 
-    def __init__(self, shards, user_vocab, item_vocab, batch_size, *,
+    def __init__(self, shards, user_vocab, item_vocab, batch_size, *, encode,
                  blocks_per_group=8, blocks_in_buffer=32):
         self.shards = shards
+        self.encode = encode  # ratings to training targets, on tensors
         self.user_table = _lookup(user_vocab, shards.id_kinds["user"])
         self.item_table = _lookup(item_vocab, shards.id_kinds["item"])
         self.batch_size = batch_size
@@ -83,7 +84,7 @@ class TrainingStream:
             return (
                 tf_.cast(self.user_table.lookup(user), tf_.int32),
                 tf_.cast(self.item_table.lookup(item), tf_.int32),
-                rating,
+                self.encode(rating),
                 tf_.ones_like(rating),
             )
 

@@ -67,6 +67,10 @@ class RegressionTarget:
         """Training targets: standardised ratings, float32."""
         return ((np.asarray(y, dtype=np.float64) - self.mean) / self.unit).astype(np.float32)
 
+    def encode_tensor(self, rating):
+        """:meth:`encode` of a float32 tensor (arithmetic only: no TensorFlow here)."""
+        return (rating - np.float32(self.mean)) / np.float32(self.unit)
+
     def decode(self, output):
         """Ratings from graph outputs, float64."""
         return self.mean + self.unit * np.asarray(output, dtype=np.float64)

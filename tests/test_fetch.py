@@ -228,3 +228,28 @@ def test_table_of_releases():
         assert archive.filename == f"{name}.zip"
         assert archive.sha256 is None or len(bytes.fromhex(archive.sha256)) == 32
     assert _fetch.BASE_URL.startswith("https://files.grouplens.org/")
+
+
+@pytest.mark.parametrize("where", ["download", "extract", "parse", "install"])
+def test_an_interrupted_fetch_leaves_data_home_as_it_was(tmp_path, server, release,
+                                                       monkeypatch, where):
+    sha = make_zip(server.folder / "ml-test.zip",
+                   {"ml-test/u.data": U_DATA, "ml-test/README": "hi"})
+    release(sha)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ml-other").mkdir()
+    (home / "ml-other" / "mine.txt").write_text("a user's file")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    targets = {"download": (_fetch, "_download"), "extract": (_fetch, "_safe_extract"),
+               "parse": (_fetch, "load_movielens"), "install": (_fetch.os, "rename")}
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(*targets[where], interrupt)
+        fetch_movielens("ml-test", data_home=home, base_url=server.url)
+    assert [p.name for p in home.iterdir()] == ["ml-other"]
+    assert (home / "ml-other" / "mine.txt").read_text() == "a user's file"
+    # and the next call fetches the release whole
+    assert len(fetch_movielens("ml-test", data_home=home, base_url=server.url).frame) == 3
