@@ -57,6 +57,10 @@ class RatingTable:
             )
         if isinstance(X, np.ndarray) and np.iscomplexobj(X):
             raise ValueError("Complex data not supported")
+        if isinstance(X, pd.DataFrame) and X.columns.has_duplicates:
+            twice = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+            raise ValueError(f"X has duplicate column names {twice}: a column is named "
+                             "by its name, so each name must be unique")
         self.data = X
         self.n_rows, self.n_columns = X.shape
         self._codes = {}  # column position -> (codes, n_ids), reused across folds

@@ -48,7 +48,13 @@ class RegressionTarget:
         """The encoder of the ratings ``y`` (already validated)."""
         w = np.ones_like(y) if weight is None else weight
         mean = float(np.average(y, weights=w))
-        scale = float(np.sqrt(np.average((y - mean) ** 2, weights=w))) or 1.0
+        # the deviations in units of the largest: no overflow for 1e300-sized
+        # ratings, no underflow for 1e-300-sized ones
+        spread = float(np.max(np.abs(y - mean)))
+        scale = spread * float(np.sqrt(np.average(((y - mean) / spread) ** 2, weights=w))) \
+            if spread > 0 else 0.0
+        if not (np.isfinite(scale) and scale > 0):
+            scale = 1.0
         return cls(mean, scale, float(y.min()), float(y.max()))
 
     @classmethod

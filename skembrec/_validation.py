@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.exceptions import DataConversionWarning
 
 from ._ratings import RatingTable
-from ._sklearn_compat import _check_feature_names, _check_n_features
+from ._sklearn_compat import InvalidParameterError, _check_feature_names, _check_n_features
 
 
 def check_X(estimator, X, *, reset):
@@ -132,13 +132,13 @@ def check_hidden_layer_sizes(sizes, estimator_name):
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise TypeError(
+        raise InvalidParameterError(
             f"hidden_layer_sizes of {estimator_name} must be a tuple of ints, "
             f"got {sizes!r}"
         ) from None
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"hidden_layer_sizes of {estimator_name} must hold ints, got {size!r}"
             )
         if size < 1:

@@ -132,6 +132,19 @@ def _split_table(X):
     return table
 
 
+def _check_distinct_columns(splitter, table):
+    """The user, item and time columns a splitter reads are three columns."""
+    names = [n for n in ("user_column", "item_column", "time_column") if hasattr(splitter, n)]
+    positions = {n: table.position(getattr(splitter, n), n) for n in names}
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            if positions[first] == positions[second]:
+                raise ValueError(
+                    f"{first}={getattr(splitter, first)!r} and "
+                    f"{second}={getattr(splitter, second)!r} name the same column "
+                    f"({positions[first]}) of X")
+
+
 # --------------------------------------------------------------------------
 # Vectorised per-user ordering
 # --------------------------------------------------------------------------
@@ -266,7 +279,9 @@ class _RatingSplitter(BaseCrossValidator):
                 stacklevel=2,
             )
         params = self._check_params()
-        return self._iter_splits(_split_table(X), params)
+        table = _split_table(X)
+        _check_distinct_columns(self, table)
+        return self._iter_splits(table, params)
 
     def _check_params(self):
         """Validate the parameters; return them checked, as a namespace."""
