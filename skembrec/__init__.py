@@ -6,16 +6,28 @@ first use, and TensorFlow starts only when a model is first built.
 
 from ._version import __version__
 
-__all__ = ["EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "__version__"]
+__all__ = [
+    "EmbeddingClassifier",
+    "EmbeddingRegressor",
+    "FunkMF",
+    "PopularityRecommender",
+    "__version__",
+]
+_MODELS = ("EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "PopularityRecommender")
 
 
 def __getattr__(name):
     # PEP 562: `from skembrec import FunkMF` imports the models module on
     # demand, so `import skembrec.datasets` stays light.
-    if name in ("EmbeddingClassifier", "EmbeddingRegressor", "FunkMF"):
+    if name in _MODELS:
         from . import models
 
         return getattr(models, name)
+    if name == "metrics":
+        # `skembrec.metrics` after a bare `import skembrec` (no TensorFlow)
+        import importlib
+
+        return importlib.import_module(".metrics", __name__)
     raise AttributeError(f"module 'skembrec' has no attribute {name!r}")
 
 

@@ -31,7 +31,7 @@ USER_GUIDE = sorted((DOCS / "user_guide").glob("*.rst"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 RESULTS = ROOT / "benchmarks" / "results"
 PUBLIC_MODULES = ["skembrec", "skembrec.model_selection", "skembrec.datasets",
-                  "skembrec.plotting"]
+                  "skembrec.plotting", "skembrec.metrics"]
 
 
 def public_names():

@@ -8,6 +8,7 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 
 import skembrec  # noqa: E402
 import skembrec.datasets  # noqa: E402
+import skembrec.metrics  # noqa: E402
 import skembrec.model_selection  # noqa: E402
 import skembrec.plotting  # noqa: E402
 
@@ -22,7 +23,8 @@ INHERITED = {"get_params", "set_params", "score", "get_metadata_routing",
 
 def _public_api():
     names = []
-    modules = [(skembrec, ["EmbeddingClassifier", "EmbeddingRegressor", "FunkMF"]),
+    modules = [(skembrec, [name for name in skembrec.__all__ if name != "__version__"]),
+               (skembrec.metrics, skembrec.metrics.__all__),
                (skembrec.datasets, skembrec.datasets.__all__),
                (skembrec.model_selection, skembrec.model_selection.__all__),
                (skembrec.plotting, skembrec.plotting.__all__)]
