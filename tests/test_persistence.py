@@ -260,3 +260,24 @@ def test_files_saved_by_an_earlier_version_predict_as_they_did(name):
         else EmbeddingRegressor.load(data / f"{name}-0.1.0.dev0-89b0335.npz")
     np.testing.assert_allclose(model.predict(np.array(expected["X"])), expected[name],
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("where", ["savez", "chmod", "replace"])
+def test_an_interrupted_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch, where):
+    from skembrec import _files
+
+    path = tmp_path / "m.npz"
+    fitted["EmbeddingRegressor"].save(path)  # a user's earlier model under the name
+    (tmp_path / "m.npz.tmp").write_text("a file of the user's")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    targets = {"savez": (_persistence.np, "savez"), "chmod": (_files.os, "chmod"),
+               "replace": (_files.os, "replace")}
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(*targets[where], interrupt)
+        fitted["FunkMF"].save(path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert isinstance(EmbeddingRegressor.load(path), EmbeddingRegressor)
