@@ -188,6 +188,85 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         return "_state" in vars(self)
 
     # -- fitting -------------------------------------------------------------
+    def fold_in(self, X, y, sample_weight=None):
+        """Add the users of ``X`` (or refresh known ones) from their ratings alone.
+
+        Nothing else is trained: the items, the other users and every other
+        weight stay as they are, so every other user's predictions are
+        bit-identical. :class:`~skembrec.FunkMF` solves each folded user's
+        factors and bias in closed form, a ridge regression on the fitted
+        item side with the fit's ``reg`` (the optimum the training loss has
+        for that user's rows). The folded users then work in ``predict``,
+        ``recommend``, ``save`` and pickling like fitted ones. Ratings of
+        items unknown to the fit carry no information here and are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``: the ratings of
+            the users to fold in.
+        y : array-like of shape (n_samples,)
+            Their ratings.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each rating.
+
+        Returns
+        -------
+        self : object
+            The estimator, with the users of ``X`` folded in.
+
+        Raises
+        ------
+        NotImplementedError
+            For a model without a fold-in rule (the dense models, for now).
+        ValueError
+            For a time-aware model, or on bad input.
+        """
+        state = self._fitted_state()
+        name = type(self).__name__
+        if not hasattr(type(self), "_fold_in_rows"):
+            raise NotImplementedError(
+                f"{name}.fold_in is not available yet; use partial_fit or a warm "
+                "start to add users")
+        if state.time is not None:
+            raise ValueError(f"fold_in does not support time-aware models yet "
+                             f"(this {name} was fitted with time_column="
+                             f"{state.params['time_column']!r})")
+        table = _validation.check_X(self, X, reset=False)
+        users_raw = table.ids("user", fitting=True)
+        items_raw = table.ids("item", fitting=False)
+        y = self._target.check(y, table.n_rows)
+        weight = _validation.check_sample_weight(sample_weight, table.n_rows)
+        weight = np.ones(table.n_rows) if weight is None else weight
+        if not weight.sum() > 0:
+            raise ValueError("sample_weight must give some rating a positive weight")
+        user_vocab = state.user_vocab.extended(users_raw, name="user id")
+        users = user_vocab.transform(users_raw)
+        items = state.item_vocab.transform(items_raw, name="item id")
+        old = self._live()
+        weights, optimizer = self._current_values()
+        new_state = dataclasses.replace(
+            state, user_vocab=user_vocab, weights=None, optimizer=None,
+            seen=None if state.seen is None else merge_seen(
+                state.seen, users, items, len(user_vocab), len(state.item_vocab)))
+        runtime = _runtime.build(type(self), new_state, check_random_state(0))
+        _runtime.copy_weights(old, runtime, weights)
+        folded = np.unique(users)
+        known = items < len(state.item_vocab)
+        rows = type(self)._fold_in_rows(
+            runtime.model, new_state, folded, users[known], items[known],
+            state.target.encode(y[known]).astype(np.float64), weight[known])
+        for layer, values in rows.items():
+            variable = runtime.model.get_layer(layer).embeddings
+            table_values = variable.numpy()
+            table_values[folded] = values
+            variable.assign(table_values)
+        if optimizer is not None:
+            _runtime.attach_trainer(type(self), runtime, new_state.params) \
+                .load_optimizer_state(optimizer)
+        self._install(new_state, runtime)
+        return self
+
     def _changed_architecture(self, fitted, current):
         return [p for p in self._architecture if fitted.get(p) != current.get(p)]
 

@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 from .._backend import keras
 from .._base import BaseEmbeddingModel
 from .._sklearn_compat import Interval
@@ -196,6 +198,45 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
                 bins(item) * k.ops.one_hot(bin_index, p.n_time_bins), axis=-1)
             tables.append(Table(bins.embeddings, "item"))
         return k.Model([user, item, time_], rating, name="funk_mf"), tables
+
+    @classmethod
+    def _fold_in_rows(cls, model, state, folded, users, items, target, weight):
+        """Each folded user's factors and bias: the ridge regression of its
+        standardised ratings (less the item biases) on the item factors.
+
+        The training loss gives a user with ratings r the penalty
+        ``reg * sum_r w_r * (|p_u|^2 + b_u^2)`` (per-rating regularisation),
+        so the ridge coefficient is ``reg`` times the user's weight. Solved
+        for all folded users at once: one Gram product per user over its
+        rows, then one batched solve.
+        """
+        biased = state.params["biased"]
+        factors = model.get_layer("item_embedding").embeddings.numpy().astype(np.float64)
+        design = factors[items]
+        if biased:
+            item_bias = model.get_layer("item_bias").embeddings.numpy()[:, 0]
+            target = target - item_bias[items]
+            design = np.hstack([design, np.ones((len(items), 1))])
+        width = design.shape[1]
+        slot = np.searchsorted(folded, users)  # position among the folded users
+        order = np.argsort(slot, kind="stable")
+        slot, design, target, weight = slot[order], design[order], target[order], weight[order]
+        # each user's Gram matrix is one BLAS product over its (contiguous) rows
+        bounds = np.searchsorted(slot, np.arange(len(folded) + 1))
+        gram = np.zeros((len(folded), width, width))
+        weighted = design * weight[:, None]
+        for n, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+            gram[n] = weighted[lo:hi].T @ design[lo:hi]
+        rhs = np.zeros((len(folded), width))
+        np.add.at(rhs, slot, weighted * target[:, None])
+        total = np.bincount(slot, weights=weight, minlength=len(folded))
+        ridge = max(float(state.params["reg"]), 1e-12) * np.maximum(total, 1e-12)
+        gram += ridge[:, None, None] * np.eye(width)
+        solution = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0].astype(np.float32)
+        rows = {"user_embedding": solution[:, :state.params["n_factors"]]}
+        if biased:
+            rows["user_bias"] = solution[:, -1:]
+        return rows
 
     @classmethod
     def from_factors(cls, user_ids, item_ids, user_factors, item_factors, *,
