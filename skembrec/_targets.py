@@ -167,7 +167,13 @@ class ClassTarget:
                 f"recommend ranks items by their expected rating, which needs numeric "
                 f"labels; this model's classes are {self.classes.tolist()}. Fit it on "
                 "numbers in rating order (e.g. map the labels to 1, 2, 3)")
-        return softmax(logits) @ self.classes.astype(np.float64)
+        # the expected label, without normalising the whole distribution:
+        # sum_c e^l_c * c / sum_c e^l_c, in float32 (a ranking score only)
+        logits = np.array(logits, dtype=np.float32)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        expected = logits @ self.classes.astype(np.float32)
+        return (expected / logits.sum(axis=1)).astype(np.float64)
 
     def state(self):
         return {"kind": "classes"}
