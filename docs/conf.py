@@ -64,7 +64,8 @@ numpydoc_attributes_as_param_list = True
 API_SECTIONS = [
     ("skembrec", "estimators", ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier"]),
     ("skembrec.model_selection", "splitters",
-     ["TemporalProbeSplit", "UserHoldoutSplit", "TimeCutoffSplit"]),
+     ["TemporalProbeSplit", "UserHoldoutSplit", "TimeCutoffSplit", "ItemHoldoutSplit",
+      "ColdUserSplit"]),
     ("skembrec.datasets", "loaders and generators",
      ["load_movielens", "fetch_movielens", "load_netflix", "make_ratings"]),
     ("skembrec.metrics", "ranking metrics and scorers",

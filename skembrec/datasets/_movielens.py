@@ -36,9 +36,44 @@ _GENRES_100K = (
     "Drama|Fantasy|Film-Noir|Horror|Musical|Mystery|Romance|Sci-Fi|Thriller|"
     "War|Western"
 ).split("|")
+# occupation codes of the 1M users.dat, as its README lists them
+_OCCUPATIONS_1M = (
+    "other",  # 0: "other" or not specified
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
+)
+# a year in parentheses, "(1995)" or "(2006-2007)"; the last one in a title
+# is the film's ("Land Before Time III (1995) (V)")
+_TITLE_YEAR = re.compile(r"\((\d{4})(?:\s*[-\u2013]\s*\d{0,4})?\)")
+_USER_COLUMNS = ("age", "gender", "occupation", "zip_code")
+_ITEM_COLUMNS = ("title", "genres", "year")
+# what side_features=True joins: the attributes, not the title (one per item,
+# an id in other words)
+_DEFAULT_SIDE_COLUMNS = ("age", "gender", "occupation", "zip_code", "genres", "year")
+_NUMERIC_SIDE = ("age", "year")
 
 
-def load_movielens(name_or_path, data_home=None, return_X_y=False, as_frame=True):
+def load_movielens(
+    name_or_path, data_home=None, return_X_y=False, as_frame=True, side_features=False
+):
     """Load MovieLens ratings from the original GroupLens files.
 
     The format is detected from the file name (or, failing that, from the
@@ -64,7 +99,20 @@ def load_movielens(name_or_path, data_home=None, return_X_y=False, as_frame=True
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a Bunch.
     as_frame : bool, default=True
-        Return pandas objects; otherwise NumPy arrays.
+        Return pandas objects; otherwise NumPy arrays (an object array for
+        ``X`` with side features).
+    side_features : bool or list of str, default=False
+        Join the users' and items' attributes to every rating, as further
+        columns of ``X`` after ``user, item, timestamp`` (and before
+        ``rating`` in ``frame``). True joins ``age``, ``gender``,
+        ``occupation``, ``zip_code`` (from the users file) and ``genres``,
+        ``year`` (from the movies file), those the release has; a list
+        names the columns to join, among those and ``title``, and every one
+        must be available. ``age`` and ``year`` become float64, NaN for a
+        rating whose user (item) is not in the side file; the other columns
+        are strings, empty for such a rating. Needs a release folder (a
+        single ratings file has no side files). False keeps ``X`` as
+        ``user, item, timestamp``.
 
     Returns
     -------
@@ -75,11 +123,28 @@ def load_movielens(name_or_path, data_home=None, return_X_y=False, as_frame=True
         ``data`` is its first three columns and ``target`` the ratings. The
         Bunch also holds:
 
+        users : DataFrame or None
+            One row per user of the users file (``u.user`` for 100K,
+            ``users.dat`` for 1M), indexed by the raw user id (int32,
+            named ``user``): ``age`` (int16; for 1M the code of the age
+            range, its lower bound such as 25 for "25-34", and 1 for "Under
+            18"), ``gender`` (``"M"``, ``"F"``), ``occupation`` (a name;
+            1M codes are mapped to the names of its README, 0 to
+            ``"other"``), ``zip_code`` (str). None for releases without a
+            users file (10M and later) or when a single file was given.
+        items : DataFrame or None
+            One row per movie of ``u.item``, ``movies.dat`` or
+            ``movies.csv``, indexed by the raw item id (int32, named
+            ``item``): ``title``, ``genres`` (genre names joined by ``|``;
+            empty for ``(no genres listed)``), ``year`` (nullable Int16:
+            the last ``(YYYY)`` of the title, for 100K else the release
+            date's year; missing when neither has one). None when absent.
+            Read it as ``data["items"]``: a Bunch is a dict, and
+            ``data.items`` is the dict's method.
         movies : DataFrame or None
-            ``item`` (int32), ``title``, ``genres`` (``|``-separated), from
-            ``u.item``, ``movies.dat`` or ``movies.csv`` beside the ratings;
-            None when absent or when a single file was given. (Not named
-            ``items``: a Bunch is a dict, and ``bunch.items`` is its method.)
+            The movies file as read: ``item`` (int32), ``title``,
+            ``genres`` (``|``-separated, as in the file), with a default
+            index; None when absent or when a single file was given.
         folds : ndarray of int64 or None
             100K only: the official 5-fold split. ``folds[i] = k`` when
             rating ``i`` is in ``u{k+1}.test``, else -1; ready for
@@ -100,8 +165,11 @@ def load_movielens(name_or_path, data_home=None, return_X_y=False, as_frame=True
         ratings file.
     ValueError
         When a file is malformed (bad line, non-numeric field, rating outside
-        0.5..5 or not a multiple of 0.5, missing csv header, empty file); the
-        message names the file and the 1-based line number.
+        0.5..5 or not a multiple of 0.5, missing csv header, empty file; in
+        the users and movies files also a repeated id or an unknown 1M
+        occupation code); the message names the file and the 1-based line
+        number. Also when ``side_features`` asks for columns the release
+        does not have.
 
     Examples
     --------
@@ -114,27 +182,126 @@ def load_movielens(name_or_path, data_home=None, return_X_y=False, as_frame=True
     >>> X.to_numpy().tolist(), y.tolist()
     ([[1, 31, 1260759144], [1, 1029, 1260759179]], [2.5, 3.0])
     """
+    wanted = _check_side_features(side_features)
     path = _resolve(name_or_path, data_home)
     folder = path if path.is_dir() else None
     ratings_file = _find_ratings_file(path) if folder is not None else path
     fmt = _detect_format(ratings_file)
     frame = _read_ratings(ratings_file, fmt)
 
-    movies, folds, splits = None, None, {}
+    users, items, movies, folds, splits = None, None, None, None, {}
     if folder is not None:
-        movies = _read_movies(folder)
+        movies, items = _read_movies(folder)
+        users = _read_users(folder)
         if _strip_gz(ratings_file.name) == "u.data":
             folds, splits = _read_100k_splits(folder, frame)
     extra = dict(
-        movies=movies, folds=folds, splits=splits, ratings_file=str(ratings_file)
+        users=users,
+        items=items,
+        movies=movies,
+        folds=folds,
+        splits=splits,
+        ratings_file=str(ratings_file),
     )
-    return _as_output(
-        frame,
-        return_X_y=return_X_y,
-        as_frame=as_frame,
-        extra=extra,
-        descr=_describe(folder, ratings_file),
+    descr = _describe(folder, ratings_file)
+    if wanted is None:
+        return _as_output(
+            frame,
+            return_X_y=return_X_y,
+            as_frame=as_frame,
+            extra=extra,
+            descr=descr,
+        )
+    columns = _side_columns(wanted, side_features, users, items, ratings_file)
+    bunch = _as_output(frame, return_X_y=False, as_frame=True, extra=extra, descr=descr)
+    X = _join_side(bunch.data, users, items, columns)
+    y = bunch.target
+    if return_X_y:
+        return (X, y) if as_frame else (X.to_numpy(), y.to_numpy())
+    bunch.update(
+        frame=X.assign(rating=y) if as_frame else None,
+        data=X if as_frame else X.to_numpy(),
+        target=y if as_frame else y.to_numpy(),
+        feature_names=list(X.columns),
     )
+    return bunch
+
+
+def _check_side_features(value):
+    """The side columns asked for: None (none), "default", or a list of names."""
+    if isinstance(value, bool | np.bool_):
+        return "default" if value else None
+    known = (*_USER_COLUMNS, *_ITEM_COLUMNS)
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise TypeError(
+            "side_features must be a bool or a list of column names among "
+            f"{list(known)}, got {value!r} ({type(value).__name__})"
+        )
+    names = list(value)
+    for name in names:
+        if name not in known:
+            raise ValueError(
+                f"side_features: {name!r} is not a side column; choose among "
+                f"{list(known)}"
+            )
+    if len(set(names)) != len(names):
+        raise ValueError(f"side_features names a column twice: {names}")
+    return names
+
+
+def _side_columns(wanted, given, users, items, ratings_file):
+    """The side columns to join, in order, checked against what was read."""
+    available = []
+    if users is not None:
+        available += list(_USER_COLUMNS)
+    if items is not None:
+        available += list(_ITEM_COLUMNS)
+    if wanted == "default":
+        columns = [c for c in _DEFAULT_SIDE_COLUMNS if c in available]
+        if not columns:
+            raise ValueError(
+                f"side_features=True, but no users or movies file was read for "
+                f"{ratings_file}: pass the release folder (u.user/u.item, "
+                "users.dat/movies.dat or movies.csv beside the ratings)"
+            )
+        return columns
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        source = "users" if missing[0] in _USER_COLUMNS else "movies"
+        raise ValueError(
+            f"side_features={list(given)!r} asks for {missing}, but no {source} "
+            f"file was read for {ratings_file}; available: {available}"
+        )
+    return wanted
+
+
+def _join_side(X, users, items, columns):
+    """``X`` with the side columns of each rating's user and item appended.
+
+    Vectorised: one index lookup per side, then a take per column. A rating
+    whose id is not in the side frame gets NaN (numbers) or "" (text).
+    """
+    out = {name: X[name] for name in X.columns}
+    for side, frame, names in (
+        ("user", users, _USER_COLUMNS),
+        ("item", items, _ITEM_COLUMNS),
+    ):
+        chosen = [c for c in columns if c in names]
+        if not chosen:
+            continue
+        positions = frame.index.get_indexer(X[side])  # -1: not in the side file
+        missing = bool((positions < 0).any())
+        for name in chosen:
+            if name in _NUMERIC_SIDE:
+                values = frame[name].to_numpy(np.float64, na_value=np.nan)
+                # position -1 reads the appended NaN
+                out[name] = np.append(values, np.nan)[positions]
+            else:
+                values = frame[name].array.take(positions, allow_fill=True)
+                out[name] = values.fillna("") if missing else values
+    # in the order asked for (True: _DEFAULT_SIDE_COLUMNS' order)
+    ordered = [*X.columns, *columns]
+    return pd.DataFrame({name: out[name] for name in ordered}, index=X.index, copy=False)
 
 
 def _resolve(name_or_path, data_home):
@@ -385,12 +552,20 @@ def _number_column(raw, column, path, first_line):
 
 
 def _read_movies(folder):
-    """Item titles and genres from the release's movie file, or None."""
+    """The movies file as read (``movies``) and indexed by id (``items``)."""
     for name, reader in (
         ("u.item", _read_u_item),
         ("movies.csv", _read_movies_csv),
         ("movies.dat", _read_movies_dat),
     ):
+        if (folder / name).is_file():
+            return _item_frames(folder / name, *reader(folder / name))
+    return None, None
+
+
+def _read_users(folder):
+    """The users file of 100K or 1M, indexed by user id, or None."""
+    for name, reader in (("u.user", _read_u_user), ("users.dat", _read_users_dat)):
         if (folder / name).is_file():
             return reader(folder / name)
     return None
@@ -415,13 +590,51 @@ def _movies_frame(ids, titles, genres):
     )
 
 
-def _parse_id(text, path, number):
+def _title_year(title):
+    years = _TITLE_YEAR.findall(title)
+    return int(years[-1]) if years else None
+
+
+def _item_frames(path, ids, titles, genres, numbers, dates=None):
+    """``movies`` (the file as read) and ``items`` (by id, with the year)."""
+    _check_unique(ids, numbers, path, "item")
+    years = [_title_year(title) for title in titles]
+    if dates is not None:  # 100K: the release date when the title has no year
+        years = [
+            year if year is not None or not date[-4:].isdigit() else int(date[-4:])
+            for year, date in zip(years, dates)
+        ]
+    items = pd.DataFrame(
+        {
+            "title": pd.array(titles, dtype="str"),
+            # "(no genres listed)" is how movies.csv says none
+            "genres": pd.array(
+                ["" if g == "(no genres listed)" else g for g in genres], dtype="str"
+            ),
+            "year": pd.array(years, dtype="Int16"),
+        },
+        index=pd.Index(np.asarray(ids, dtype=np.int32), name="item"),
+    )
+    return _movies_frame(ids, titles, genres), items
+
+
+def _check_unique(ids, numbers, path, what):
+    """Refuse a side file that lists an id twice, naming the second line."""
+    ids = np.asarray(ids, dtype=np.int64)
+    repeated = pd.Index(ids).duplicated()
+    if repeated.any():
+        row = int(np.argmax(repeated))
+        first = numbers[int(np.flatnonzero(ids == ids[row])[0])]
+        raise ParseError(
+            path, numbers[row], f"{what} id {ids[row]} is listed twice (first on line {first})"
+        )
+
+
+def _parse_id(text, path, number, what="an item id"):
     try:
         return int(text)
     except ValueError:
-        raise ParseError(
-            path, number, f"expected an item id, got {shorten(text)}"
-        ) from None
+        raise ParseError(path, number, f"expected {what}, got {shorten(text)}") from None
 
 
 def _read_u_item(path):
@@ -429,7 +642,7 @@ def _read_u_item(path):
     names = _GENRES_100K
     if genre_file.is_file():
         names = [line.split("|")[0] for _, line in _text_lines(genre_file)]
-    ids, titles, genres = [], [], []
+    ids, titles, genres, numbers, dates = [], [], [], [], []
     # id|title|release date|video release date|IMDb URL|one 0/1 flag per genre
     for number, line in _text_lines(path):
         parts = line.split("|")
@@ -442,11 +655,13 @@ def _read_u_item(path):
         ids.append(_parse_id(parts[0], path, number))
         titles.append(parts[1])
         genres.append("|".join(g for g, flag in zip(names, parts[5:]) if flag == "1"))
-    return _movies_frame(ids, titles, genres)
+        numbers.append(number)
+        dates.append(parts[2])
+    return ids, titles, genres, numbers, dates
 
 
 def _read_movies_dat(path):
-    ids, titles, genres = [], [], []
+    ids, titles, genres, numbers = [], [], [], []
     for number, line in _text_lines(path):
         parts = line.split("::")
         if len(parts) != 3:
@@ -456,7 +671,8 @@ def _read_movies_dat(path):
         ids.append(_parse_id(parts[0], path, number))
         titles.append(parts[1])
         genres.append(parts[2])
-    return _movies_frame(ids, titles, genres)
+        numbers.append(number)
+    return ids, titles, genres, numbers
 
 
 def _read_movies_csv(path):
@@ -465,7 +681,7 @@ def _read_movies_csv(path):
     header = next(reader, None)
     if header != ["movieId", "title", "genres"]:
         raise ParseError(path, 1, "expected the header 'movieId,title,genres'")
-    ids, titles, genres = [], [], []
+    ids, titles, genres, numbers = [], [], [], []
     for row in reader:
         # data rows start on line 2; quoted titles never span lines here
         number = reader.line_num
@@ -476,7 +692,89 @@ def _read_movies_csv(path):
         ids.append(_parse_id(row[0], path, number))
         titles.append(row[1])
         genres.append(row[2])
-    return _movies_frame(ids, titles, genres)
+        numbers.append(number)
+    return ids, titles, genres, numbers
+
+
+def _users_frame(path, ids, ages, genders, occupations, zip_codes, numbers):
+    _check_unique(ids, numbers, path, "user")
+    return pd.DataFrame(
+        {
+            "age": np.asarray(ages, dtype=np.int16),
+            "gender": pd.array(genders, dtype="str"),
+            "occupation": pd.array(occupations, dtype="str"),
+            "zip_code": pd.array(zip_codes, dtype="str"),
+        },
+        index=pd.Index(np.asarray(ids, dtype=np.int32), name="user"),
+    )
+
+
+def _parse_age(text, path, number):
+    age = _parse_id(text, path, number, "an age")
+    if not 0 <= age <= 200:
+        raise ParseError(path, number, f"age {age} outside 0..200")
+    return age
+
+
+def _parse_user_id(text, path, number):
+    user = _parse_id(text, path, number, "a user id")
+    if not 0 <= user <= _INT32_MAX:
+        raise ParseError(path, number, f"user id {user} outside 0..{_INT32_MAX}")
+    return user
+
+
+def _read_u_user(path):
+    """100K ``u.user``: ``user id|age|gender|occupation|zip code``."""
+    rows = [], [], [], [], [], []
+    for number, line in _text_lines(path):
+        parts = line.split("|")
+        if len(parts) != 5:
+            raise ParseError(
+                path,
+                number,
+                f"expected user|age|gender|occupation|zip code, got {shorten(line)}",
+            )
+        values = (
+            _parse_user_id(parts[0], path, number),
+            _parse_age(parts[1], path, number),
+            *parts[2:],
+            number,
+        )
+        for column, value in zip(rows, values):
+            column.append(value)
+    return _users_frame(path, *rows)
+
+
+def _read_users_dat(path):
+    """1M ``users.dat``: ``UserID::Gender::Age::Occupation::Zip-code``."""
+    rows = [], [], [], [], [], []
+    for number, line in _text_lines(path):
+        parts = line.split("::")
+        if len(parts) != 5:
+            raise ParseError(
+                path,
+                number,
+                f"expected UserID::Gender::Age::Occupation::Zip-code, got {shorten(line)}",
+            )
+        code = _parse_id(parts[3], path, number, "an occupation code")
+        if not 0 <= code < len(_OCCUPATIONS_1M):
+            raise ParseError(
+                path,
+                number,
+                f"occupation code {code} is not one of the README's "
+                f"0..{len(_OCCUPATIONS_1M) - 1}",
+            )
+        values = (
+            _parse_user_id(parts[0], path, number),
+            _parse_age(parts[2], path, number),
+            parts[1],
+            _OCCUPATIONS_1M[code],
+            parts[4],
+            number,
+        )
+        for column, value in zip(rows, values):
+            column.append(value)
+    return _users_frame(path, *rows)
 
 
 def _pair_keys(user, item):

@@ -98,8 +98,8 @@ def load_netflix(
         Return ``(X, y)`` instead of a Bunch.
     as_frame : bool, default=True
         Return pandas objects; otherwise NumPy arrays (note that ``X`` then
-        becomes one int64 array, 2.4 GB for the full data). ``qualifying``
-        and ``movies`` are DataFrames either way.
+        becomes one int64 array, 2.4 GB for the full data). ``qualifying``,
+        ``items`` and ``movies`` are DataFrames either way.
 
     Returns
     -------
@@ -117,11 +117,15 @@ def load_netflix(
         qualifying : DataFrame or None
             The pairs to predict from ``qualifying.txt``: ``user``,
             ``item``, ``timestamp`` with the dtypes above.
+        items : DataFrame or None
+            From ``movie_titles.txt``, indexed by the movie id (int32, named
+            ``item``): ``title``, ``year`` (nullable Int16, missing where
+            the file says ``NULL``); the same layout as
+            :func:`load_movielens`' ``items``. Read it as ``data["items"]``:
+            a Bunch is a dict, and ``data.items`` is the dict's method.
         movies : DataFrame or None
-            From ``movie_titles.txt``: ``item`` (int32), ``year`` (nullable
-            Int16, missing where the file says ``NULL``), ``title``. (Not
-            named ``items``: a Bunch is a dict and ``bunch.items`` is its
-            method.)
+            The same titles as read: ``item`` (int32), ``year``, ``title``,
+            with a default index.
         cache_path : str or None
             The cache folder used, if any.
 
@@ -189,10 +193,12 @@ def load_netflix(
             copy=False,
         )
     titles = extras["movie_titles.txt"]
+    movies = _read_titles(titles) if titles is not None else None
     extra = dict(
         probe=arrays.pop("probe", None),
         qualifying=qualifying,
-        movies=_read_titles(titles) if titles is not None else None,
+        items=_items_frame(movies, titles) if movies is not None else None,
+        movies=movies,
         cache_path=str(cache_path) if cache_path is not None else None,
     )
     say(f"{len(frame):,} ratings ready")
@@ -589,6 +595,25 @@ def _read_titles(path):
             "title": pd.array(titles, dtype="str"),
         }
     )
+
+
+def _items_frame(movies, path):
+    """The titles indexed by movie id, as ``load_movielens`` gives ``items``."""
+    repeated = movies["item"].duplicated()
+    if repeated.any():
+        # the line of the repeat: titles skip no line but blank ones
+        item = int(movies["item"][repeated].iloc[0])
+        lines = [
+            number
+            for number, line in enumerate(decode_text(read_bytes(path)).split("\n"), 1)
+            if line.split(",", 1)[0].isdigit() and int(line.split(",", 1)[0]) == item
+        ]
+        raise ParseError(
+            path, lines[1], f"movie id {item} is listed twice (first on line {lines[0]})"
+        )
+    items = movies[["title", "year"]].copy()
+    items.index = pd.Index(movies["item"].to_numpy(), name="item")
+    return items
 
 
 # -------------------------------------------------------------------- cache

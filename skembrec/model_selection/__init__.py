@@ -3,6 +3,18 @@
 Nothing here imports TensorFlow.
 """
 
-from ._split import TemporalProbeSplit, TimeCutoffSplit, UserHoldoutSplit
+from ._split import (
+    ColdUserSplit,
+    ItemHoldoutSplit,
+    TemporalProbeSplit,
+    TimeCutoffSplit,
+    UserHoldoutSplit,
+)
 
-__all__ = ["TemporalProbeSplit", "TimeCutoffSplit", "UserHoldoutSplit"]
+__all__ = [
+    "ColdUserSplit",
+    "ItemHoldoutSplit",
+    "TemporalProbeSplit",
+    "TimeCutoffSplit",
+    "UserHoldoutSplit",
+]

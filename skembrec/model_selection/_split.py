@@ -1,6 +1,6 @@
 """Cross-validation splitters for rating data.
 
-Three ways to hold out ratings, all scikit-learn CV splitters that yield
+Five ways to hold out ratings, all scikit-learn CV splitters that yield
 integer row indices and follow the package's input convention (column 0 the
 user id, column 1 the item id, any other column side information such as a
 time column):
@@ -9,6 +9,9 @@ time column):
   set (the Netflix Prize probe protocol).
 - :class:`UserHoldoutSplit`: each user's test ratings are drawn at random.
 - :class:`TimeCutoffSplit`: every rating after a global time cut-off is test.
+- :class:`ItemHoldoutSplit`: every rating of random items is test (cold items).
+- :class:`ColdUserSplit`: every rating of random users is test (cold users),
+  optionally with each one's first ratings set aside to fold them in.
 
 Nothing here imports TensorFlow: splitting stays fast and light. Everything
 is vectorised (one sort per split, no Python loop over users), so the full
@@ -28,7 +31,13 @@ from sklearn.utils import check_random_state, indexable
 
 from .._ratings import RatingTable
 
-__all__ = ["TemporalProbeSplit", "TimeCutoffSplit", "UserHoldoutSplit"]
+__all__ = [
+    "ColdUserSplit",
+    "ItemHoldoutSplit",
+    "TemporalProbeSplit",
+    "TimeCutoffSplit",
+    "UserHoldoutSplit",
+]
 
 # Relative slack for ceil(fraction * n): 0.1 * 30 is 3.0000000000000004 in
 # floating point and must give 3 test ratings, not 4.
@@ -62,7 +71,7 @@ def _check_bool(value, name):
     return bool(value)
 
 
-def _check_size(value, name):
+def _check_size(value, name, of="each user's ratings"):
     """An int >= 1 (a count) or a float strictly inside (0, 1) (a fraction)."""
     if _is_bool(value):
         raise TypeError(f"{name} must be an int or a float, got {value!r}")
@@ -72,7 +81,7 @@ def _check_size(value, name):
         value = float(value)
         if not 0.0 < value < 1.0:  # also rejects NaN
             raise ValueError(
-                f"{name}={value!r}: a float is a fraction of each user's ratings "
+                f"{name}={value!r}: a float is a fraction of {of} "
                 "and must lie strictly between 0 and 1 (use an int for a count)"
             )
         return value
@@ -80,6 +89,13 @@ def _check_size(value, name):
         f"{name} must be an int >= 1 or a float in (0, 1), "
         f"got {value!r} ({type(value).__name__})"
     )
+
+
+def _check_fold_in(value, name):
+    """0, an int >= 1 (a count) or a float strictly inside (0, 1) (a fraction)."""
+    if not _is_bool(value) and isinstance(value, numbers.Integral) and value == 0:
+        return 0
+    return _check_size(value, name)
 
 
 def _check_column_ref(value, name):
@@ -134,7 +150,11 @@ def _split_table(X):
 
 def _check_distinct_columns(splitter, table):
     """The user, item and time columns a splitter reads are three columns."""
-    names = [n for n in ("user_column", "item_column", "time_column") if hasattr(splitter, n)]
+    names = [
+        n
+        for n in ("user_column", "item_column", "time_column")
+        if getattr(splitter, n, None) is not None  # an optional time column
+    ]
     positions = {n: table.position(getattr(splitter, n), n) for n in names}
     for i, first in enumerate(names):
         for second in names[i + 1:]:
@@ -249,6 +269,9 @@ class _RatingSplitter(BaseCrossValidator):
         """
         return _check_int(self.n_splits, "n_splits", 1)
 
+    # what the warning about a passed ``groups`` says instead
+    _groups_from = "users are read from the user column of X"
+
     def split(self, X, y=None, groups=None):
         """Generate integer indices to split the ratings into train and test.
 
@@ -270,18 +293,23 @@ class _RatingSplitter(BaseCrossValidator):
             X, disjoint; rows in neither are documented in the Notes of the
             class.
         """
+        table, params = self._prepare(X, y, groups)
+        return self._iter_splits(table, params)
+
+    def _prepare(self, X, y, groups):
+        """The eager part of a split: checked parameters and the table of X."""
         X, y, groups = indexable(X, y, groups)
         if groups is not None:
             warnings.warn(
-                f"The groups parameter is ignored by {type(self).__name__}: users "
-                "are read from the user column of X.",
+                f"The groups parameter is ignored by {type(self).__name__}: "
+                f"{self._groups_from}.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         params = self._check_params()
         table = _split_table(X)
         _check_distinct_columns(self, table)
-        return self._iter_splits(table, params)
+        return table, params
 
     def _check_params(self):
         """Validate the parameters; return them checked, as a namespace."""
@@ -755,3 +783,300 @@ class TimeCutoffSplit(_RatingSplitter):
                     "require_known_items dropped those of newcomers"
                 )
             yield train, test
+
+
+def _n_held(size, n):
+    """How many of ``n`` ids a count or fraction ``size`` holds out."""
+    return size if isinstance(size, int) else int(_ceil_fraction(size, n))
+
+
+class ItemHoldoutSplit(_RatingSplitter):
+    """Hold out every rating of random items: the cold-start item protocol.
+
+    In each fold, ``n_test_items`` of the items of X, drawn at random, are
+    held out: all their ratings are the test set and every other rating
+    trains. A model is then judged on films it has never seen a rating of,
+    as when new titles enter a catalogue; only what it knows of them besides
+    their ratings (their features, see :ref:`cold_start`) can beat the
+    fallback.
+
+    Parameters
+    ----------
+    n_test_items : int or float, default=0.15
+        Items held out per fold: an int >= 1 is a count, a float in (0, 1) a
+        fraction of the distinct items of X, ``ceil(n_test_items *
+        n_items)`` (rounded up, like ``test_size`` in
+        :func:`~sklearn.model_selection.train_test_split`). At least one item
+        must be left to train on.
+    n_splits : int, default=1
+        Number of folds, each an independent draw of items (see Notes).
+    random_state : int, RandomState instance or None, default=None
+        Controls the draws. An int gives the same folds at every call of
+        :meth:`split`.
+    item_column : str or int, default=1
+        The item id column.
+
+    See Also
+    --------
+    ColdUserSplit : Every rating of random users as the test set.
+    UserHoldoutSplit : Random ratings of every user as the test set.
+    sklearn.model_selection.GroupShuffleSplit : The same draw over any groups.
+
+    Notes
+    -----
+    For each fold, independently of the others: ``m`` distinct items are
+    drawn uniformly without replacement from the ``n_items`` items of X, with
+    ``m = n_test_items`` or ``ceil(n_test_items * n_items)``; the test set is
+    every row of those items, the training set every other row, so the two
+    sets partition X and no test item has a training rating. Items are drawn
+    with equal chances whatever their number of ratings, so the test set's
+    size varies from fold to fold. Folds are independent draws, like
+    :class:`~sklearn.model_selection.GroupShuffleSplit` with the items as
+    groups, so their test items may overlap. Test ratings keep their users,
+    who may be unknown to the training set too when all their ratings are
+    of held-out items. The draw for a given ``random_state`` depends on the
+    order in which the items first occur in X. ``m >= n_items`` raises a
+    ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skembrec.model_selection import ItemHoldoutSplit
+    >>> X = np.array([[1, 10], [1, 11], [2, 10], [2, 12], [3, 11], [3, 12]])
+    >>> cv = ItemHoldoutSplit(n_test_items=1, random_state=0)
+    >>> train, test = next(cv.split(X))
+    >>> held = set(X[test, 1].tolist())
+    >>> len(held), held.isdisjoint(X[train, 1].tolist())
+    (1, True)
+    """
+
+    _groups_from = "items are read from the item column of X"
+
+    def __init__(self, n_test_items=0.15, *, n_splits=1, random_state=None, item_column=1):
+        self.n_test_items = n_test_items
+        self.n_splits = n_splits
+        self.random_state = random_state
+        self.item_column = item_column
+
+    def _check_params(self):
+        size = _check_size(self.n_test_items, "n_test_items", of="the items")
+        n_splits = _check_int(self.n_splits, "n_splits", 1)
+        _check_column_ref(self.item_column, "item_column")
+        rng = check_random_state(self.random_state)
+        return SimpleNamespace(size=size, n_splits=n_splits, rng=rng)
+
+    def _iter_splits(self, table, p):
+        codes, n_items = table.codes(self.item_column, "item_column")
+        n_held = _n_held(p.size, n_items)
+        if n_held >= n_items:
+            raise ValueError(
+                f"n_test_items={self.n_test_items!r} holds out {n_held} of the "
+                f"{n_items} items of X, leaving none to train on; lower n_test_items"
+            )
+        return self._folds(p, codes, n_items, n_held)
+
+    def _folds(self, p, codes, n_items, n_held):
+        for _ in range(p.n_splits):
+            held = np.zeros(n_items, dtype=bool)
+            held[p.rng.choice(n_items, n_held, replace=False)] = True
+            is_test = held[codes]
+            yield np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+class ColdUserSplit(_RatingSplitter):
+    """Hold out every rating of random users: the cold-start user protocol.
+
+    In each fold, ``n_test_users`` users drawn at random are held out: none
+    of their ratings trains. With ``n_fold_in=0`` (the default) all their
+    ratings are the test set, and a model is judged on users it has never
+    seen, as on sign-up. With ``n_fold_in > 0``, each held-out user's first
+    ratings are set aside as a fold-in set (the ratings a new user gives
+    before being recommended to) and only the later ones are tested:
+    :meth:`split` leaves the fold-in rows out of both sets, and
+    :meth:`split_fold_in` yields them as a third array, to fold those users
+    into a fitted model (``model.fold_in(X[fold_in], y[fold_in])``) before
+    predicting ``X[test]``. Both methods give the same test sets, so the cold
+    fallback, the fold-in and a refit on ``train`` plus ``fold_in`` are
+    compared on the same ratings.
+
+    Parameters
+    ----------
+    n_test_users : int or float, default=0.15
+        Users held out per fold: an int >= 1 is a count, a float in (0, 1) a
+        fraction of the eligible users (see Notes; all users when
+        ``n_fold_in=0``), ``ceil(n_test_users * n_eligible)``. At least one
+        user must be left to train on.
+    n_fold_in : int or float, default=0
+        First ratings of each held-out user set aside for fold-in: 0 for
+        none, an int >= 1 for a count, a float in (0, 1) for
+        ``ceil(n_fold_in * n_u)`` of a user's ``n_u`` ratings (so 0.5 folds
+        in the earliest half). Only users with more ratings than that can be
+        held out, so that each keeps at least one test rating.
+    time_column : str, int or None, default=None
+        The column whose order says which ratings come first (numbers or
+        datetimes, as for :class:`TemporalProbeSplit`; ties keep their
+        order in X). None takes the row order of X. Read only when
+        ``n_fold_in > 0``.
+    n_splits : int, default=1
+        Number of folds, each an independent draw of users (see Notes).
+    random_state : int, RandomState instance or None, default=None
+        Controls the draws. An int gives the same folds at every call of
+        :meth:`split` and :meth:`split_fold_in`.
+    user_column : str or int, default=0
+        The user id column.
+
+    See Also
+    --------
+    ItemHoldoutSplit : Every rating of random items as the test set.
+    UserHoldoutSplit : Random ratings of every user as the test set.
+    sklearn.model_selection.GroupShuffleSplit : The same draw over any groups.
+
+    Notes
+    -----
+    For each fold, independently of the others:
+
+    1. A user's fold-in size ``k_u`` is ``n_fold_in``, or ``ceil(n_fold_in *
+       n_u)`` for a fraction. The eligible users are those with ``n_u >
+       k_u`` ratings (every user when ``n_fold_in=0``).
+    2. ``m`` users are drawn uniformly without replacement from the
+       ``n_eligible`` eligible ones, ``m = n_test_users`` or
+       ``ceil(n_test_users * n_eligible)``.
+    3. Train: every rating of the other users. Fold-in: the ``k_u`` first
+       ratings of each drawn user, in the order of ``time_column`` (ties,
+       and every rating when ``time_column=None``, in the row order of X).
+       Test: the drawn users' remaining ratings.
+
+    The three sets partition X, and no held-out user has a training rating.
+    Folds are independent draws, like
+    :class:`~sklearn.model_selection.GroupShuffleSplit` with the users as
+    groups, so their test users may overlap. The draw for a given
+    ``random_state`` depends on the order in which the users first occur in
+    X. No eligible user, more users asked for than are eligible, or no user
+    left to train on raise a ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skembrec.model_selection import ColdUserSplit
+    >>> X = np.array([[1, 10, 300], [1, 11, 100], [1, 12, 200],
+    ...               [2, 10, 100], [2, 12, 150], [3, 11, 100]])
+    >>> cv = ColdUserSplit(n_test_users=1, n_fold_in=1, time_column=2,
+    ...                    random_state=1)
+    >>> train, fold_in, test = next(cv.split_fold_in(X))
+    >>> X[fold_in, :2].tolist(), X[test, :2].tolist()  # user 1 drawn; time 100 first
+    ([[1, 11]], [[1, 10], [1, 12]])
+    >>> train, test = next(cv.split(X))  # the same draw, fold-in rows left out
+    >>> X[test, :2].tolist()
+    [[1, 10], [1, 12]]
+    """
+
+    def __init__(
+        self,
+        n_test_users=0.15,
+        *,
+        n_fold_in=0,
+        time_column=None,
+        n_splits=1,
+        random_state=None,
+        user_column=0,
+    ):
+        self.n_test_users = n_test_users
+        self.n_fold_in = n_fold_in
+        self.time_column = time_column
+        self.n_splits = n_splits
+        self.random_state = random_state
+        self.user_column = user_column
+
+    def split_fold_in(self, X, y=None, groups=None):
+        """Generate integer indices to split the ratings into train, fold-in and test.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_ratings, n_columns)
+            The ratings: a DataFrame, a 2-D array (object dtype too) or a list
+            of rows; column 0 the user id, column 1 the item id, further
+            columns side information (such as the time column).
+        y : array-like of shape (n_ratings,), default=None
+            The ratings' values. Only its length is checked.
+        groups : object, default=None
+            Ignored: the users are read from X. Passing it warns.
+
+        Returns
+        -------
+        splits : iterator of (train, fold_in, test) tuples
+            Sorted int arrays of row positions in X that partition it:
+            ``train`` the ratings of the users not held out, ``fold_in`` the
+            first ``n_fold_in`` ratings of each held-out user (empty when
+            ``n_fold_in=0``), ``test`` their other ratings. ``train`` and
+            ``test`` are those of :meth:`split` with the same
+            ``random_state``.
+        """
+        table, params = self._prepare(X, y, groups)
+        return self._triples(table, params)
+
+    def _check_params(self):
+        size = _check_size(self.n_test_users, "n_test_users", of="the users")
+        fold_in = _check_fold_in(self.n_fold_in, "n_fold_in")
+        n_splits = _check_int(self.n_splits, "n_splits", 1)
+        _check_column_ref(self.user_column, "user_column")
+        if self.time_column is not None:
+            _check_column_ref(self.time_column, "time_column")
+        rng = check_random_state(self.random_state)
+        return SimpleNamespace(size=size, fold_in=fold_in, n_splits=n_splits, rng=rng)
+
+    def _iter_splits(self, table, p):
+        triples = self._triples(table, p)
+        return ((train, test) for train, _, test in triples)
+
+    def _triples(self, table, p):
+        """Do the checks and the one sort now; return an iterator of folds."""
+        codes, n_users = table.codes(self.user_column, "user_column")
+        counts = np.bincount(codes, minlength=n_users)
+        fold_in = _block_sizes(p.fold_in, counts)
+        eligible = np.flatnonzero(counts > fold_in)
+        if eligible.size == 0:
+            raise ValueError(
+                f"n_fold_in={self.n_fold_in!r} leaves no user with a rating to test "
+                f"(the most active user has {int(counts.max())} ratings); lower "
+                "n_fold_in"
+            )
+        n_held = _n_held(p.size, eligible.size)
+        if n_held > eligible.size:
+            which = "users"
+            if p.fold_in != 0:
+                which = f"users with more than n_fold_in={self.n_fold_in!r} ratings"
+            raise ValueError(
+                f"n_test_users={self.n_test_users!r} asks for more users than the "
+                f"{eligible.size} {which} in X; lower n_test_users"
+            )
+        if n_held >= n_users:
+            raise ValueError(
+                f"n_test_users={self.n_test_users!r} holds out all {n_users} users "
+                "of X, leaving none to train on; lower n_test_users"
+            )
+        position = None
+        if p.fold_in != 0:
+            if self.time_column is None:
+                order = np.argsort(codes, kind="stable")
+            else:
+                times, _ = table.times(self.time_column, "time_column")
+                order = _user_major_order(codes, n_users, times)
+            # 0 is the user's first rating
+            position = _positions_in_user(codes, order, counts)
+            del order
+        return self._folds(p, codes, n_users, eligible, n_held, fold_in, position)
+
+    def _folds(self, p, codes, n_users, eligible, n_held, fold_in, position):
+        for _ in range(p.n_splits):
+            held = np.zeros(n_users, dtype=bool)
+            held[p.rng.choice(eligible, n_held, replace=False)] = True
+            is_held = held[codes]
+            if position is None:
+                is_fold_in = np.zeros_like(is_held)
+            else:
+                is_fold_in = is_held & (position < fold_in[codes])
+            yield (
+                np.flatnonzero(~is_held),
+                np.flatnonzero(is_fold_in),
+                np.flatnonzero(is_held & ~is_fold_in),
+            )
