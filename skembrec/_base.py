@@ -498,6 +498,54 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
              if k in vars(self)})
         _persistence.write(path, header, arrays, producer=f"skembrec {__version__}")
 
+    def export(self, path):
+        """Export the fitted model as a TensorFlow SavedModel, for serving.
+
+        The folder runs with TensorFlow alone (``tf.saved_model.load(path)``,
+        TF Serving): neither skembrec nor scikit-learn is needed. Its
+        signatures take raw ids and give what the estimator gives, to
+        float32 precision, cold-start fallback included:
+
+        ``predict(user, item)``
+            ``rating`` (float32), as :meth:`predict`; the classifier also
+            gives ``probabilities`` (float32, ``(n, n_classes)``, columns in
+            ``classes_`` order), and ``label`` instead of ``rating`` when its
+            classes are strings. A time-aware model takes a third input,
+            ``time``: float64 seconds since the Unix epoch.
+        ``recommend(user, k)``
+            ``items`` (raw ids) and ``scores`` (float32), both
+            ``(n_users, min(k, n_items_))``, best first, the items rated in
+            fit excluded, as :meth:`recommend`. Absent for a classifier of
+            string classes, which cannot rank.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The folder to create. It must not exist, or be an empty folder.
+            The SavedModel is written beside it under a temporary name and
+            renamed into place, so an interrupted export leaves nothing.
+
+        Raises
+        ------
+        FileExistsError
+            When ``path`` is a file or a folder that is not empty.
+        ValueError
+            When the ids are neither integers nor strings (see Notes).
+
+        Notes
+        -----
+        User and item ids are ``tf.int64`` inputs when the vocabulary's ids
+        are integers (or integral floats such as ``196.0``), ``tf.string``
+        when they are strings; other ids (mixed kinds, bools, non-integral
+        floats) cannot be exported. A user with fewer than ``k`` candidate
+        items gets its candidates, then padding: score ``-inf`` and item
+        ``-1`` (integer ids) or ``""`` (string ids). See the user guide's
+        "Serving a model" page for the whole recipe.
+        """
+        from ._export import export_saved_model
+
+        export_saved_model(self, path)
+
     @classmethod
     def load(cls, path):
         """Load an estimator written by :meth:`save`.

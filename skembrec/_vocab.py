@@ -24,6 +24,20 @@ class IdVocabulary:
         if not self._index.is_unique:
             raise ValueError("vocabulary ids must be distinct")
 
+    # The pickled state is a plain NumPy array, not the pandas Index: skops
+    # (and so MLflow's sklearn flavour) writes arrays but not an Index's
+    # Cython internals. String ids travel as one UTF-8 buffer, which skops
+    # writes in NumPy's format (an object array would be one JSON node per
+    # id, ~50x larger and slower) and pickle copies in one go. The Index is
+    # rebuilt on load exactly as __init__ builds it.
+    def __getstate__(self):
+        return _pack(self.ids)
+
+    def __setstate__(self, state):
+        # pickles written before the state was plain hold the Index itself
+        ids = state["_index"] if "_index" in state else _unpack(state)
+        self._index = pd.Index(ids, tupleize_cols=False)
+
     @classmethod
     def fit(cls, values, *, name="id"):
         """Build a vocabulary from a column of raw ids; return it and the codes.
@@ -124,6 +138,33 @@ def _plain_values(values):
             return values.to_numpy()
         return values.to_numpy(dtype=object)
     return np.asarray(values)
+
+
+def _pack(ids):
+    """The state of an id array: ``{"ids": ids}``, or string ids as one UTF-8
+    buffer of the ids joined by NUL (``{"utf8": uint8 array}``)."""
+    if ids.dtype == object and len(ids) and all(type(i) is str for i in ids):
+        text = _SEPARATOR.join(ids)
+        if text.count(_SEPARATOR) == len(ids) - 1:  # no id holds a NUL itself
+            try:
+                return {"utf8": np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
+            except UnicodeEncodeError:  # lone surrogates: keep the objects
+                pass
+    return {"ids": ids}
+
+
+def _unpack(state):
+    """The id array of a state written by :func:`_pack`."""
+    if "ids" in state:
+        return state["ids"]
+    text = np.asarray(state["utf8"], dtype=np.uint8).tobytes().decode("utf-8")
+    ids = text.split(_SEPARATOR)
+    out = np.empty(len(ids), dtype=object)
+    out[:] = ids
+    return out
+
+
+_SEPARATOR = "\x00"
 
 
 def _unhashable_message(values, name):

@@ -1,0 +1,361 @@
+"""A fitted estimator as a TensorFlow SavedModel that runs without skembrec.
+
+:func:`export_saved_model` writes, with Keras' own
+:class:`keras.export.ExportArchive`, a SavedModel whose signatures take raw
+ids: the vocabularies are lookups inside the graph (hash tables, or arrays
+for compact integer ranges) whose default is the reserved unknown row, so an
+unknown id gets the estimator's cold-start fallback. Everything else
+``predict`` and ``recommend`` do after the Keras model (target decoding,
+clipping, the classifier's decision rule, the time features, the seen-item
+mask, the top-k with ties in item-table order) is written here again in
+TensorFlow: the results equal the estimator's to float32 precision, and
+recommend ranks in float64, as NumPy does.
+
+Big constants (rated pairs, per-user time statistics, item ids) are
+variables, stored in the SavedModel's checkpoint rather than in its graph
+(which protobuf limits to 2 GB); the hash tables' keys are in the graph.
+"""
+
+import numbers
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._backend import keras, tf
+from ._files import _UMASK
+from ._time import _DRIFT_EXPONENT, SECONDS_PER_DAY
+
+_INT64_MAX = np.iinfo(np.int64).max
+# (user, item) scores held at once by the recommend signature, as by recommend()
+_SCORE_CHUNK = 1 << 22
+# integral float ids (196.0) are exported as int64 while they are exact
+_FLOAT_INT_LIMIT = 2.0**53
+
+
+def export_saved_model(estimator, path):
+    """Write ``estimator`` (fitted) as a SavedModel folder at ``path``.
+
+    The folder is written under a unique temporary name beside ``path`` and
+    renamed into place, so an interrupted export leaves nothing behind.
+    ``path`` must not exist, or be an empty folder.
+    """
+    state = estimator._fitted_state()  # NotFittedError first
+    path = Path(path)
+    _check_destination(path)
+    archive = _archive(estimator, state)
+    tmp = tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        archive.write_out(tmp, verbose=False)
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp's folder is private (0700)
+        os.replace(tmp, path)  # over an empty folder too (POSIX)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _check_destination(path):
+    if path.is_dir():
+        if any(path.iterdir()):
+            raise FileExistsError(
+                f"{path} is a folder that is not empty; export() writes a new "
+                "SavedModel folder (remove it, or export to a new path such as "
+                "a new version folder)")
+    elif path.exists() or path.is_symlink():
+        raise FileExistsError(f"{path} exists and is not a folder; export() writes "
+                              "a SavedModel folder at a new path")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path.parent} is not a folder; export({str(path)!r}) "
+                                "creates the last folder of the path only")
+
+
+# -- what the signatures take and give ---------------------------------------------
+def id_keys(vocab, side):
+    """``(tf dtype, keys)``: how the raw ids of ``vocab`` enter the graph.
+
+    Integer ids (and integral float ids such as ``196.0``) are int64 and
+    string ids ``tf.string``; other ids (bools, non-integral floats, a mix of
+    kinds, dates, tuples) have no TensorFlow key type, and raise.
+    """
+    t = tf()
+    ids = vocab.ids
+    if ids.dtype == object and len(ids) and all(map(_is_number, ids)):
+        # numbers kept as objects (e.g. from_factors' ids): as a number array
+        as_numbers = np.array(ids.tolist())
+        ids = as_numbers if as_numbers.dtype.kind in "iuf" else ids
+    kind = ids.dtype.kind
+    if kind in "iu":
+        if kind == "u" and len(ids) and ids.max() > _INT64_MAX:
+            raise ValueError(f"{side} ids above {_INT64_MAX} do not fit in int64; "
+                             "export needs int64 or string ids")
+        return t.int64, ids.astype(np.int64)
+    if kind == "f":
+        bad = ~((ids == np.round(ids)) & (np.abs(ids) <= _FLOAT_INT_LIMIT))
+        if not bad.any():
+            return t.int64, ids.astype(np.int64)
+        example = ids[bad][0]
+    elif kind in "OU":
+        example = next((i for i in ids if not isinstance(i, str)), None)
+        if example is None:
+            return t.string, np.asarray(ids, dtype=object)
+    else:
+        example = ids[0]
+    example = example.item() if isinstance(example, np.generic) else example
+    raise ValueError(
+        f"{side} ids such as {example!r} ({ids.dtype} ids) cannot be exported: a "
+        "SavedModel looks ids up by int64 or string keys. Fit on integer or string "
+        "ids to export (e.g. map the ids with astype(str))")
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def class_kind(classes):
+    """``"number"`` or ``"string"``: what the classifier's labels export as."""
+    if classes.dtype.kind in "iuf":
+        return "number"
+    if classes.dtype.kind in "OU" and all(isinstance(c, str) for c in classes):
+        return "string"
+    raise ValueError(f"classes of {classes.dtype} labels ({classes.tolist()[:5]}) "
+                     "cannot be exported: fit on numeric or string labels")
+
+
+# -- the archive -------------------------------------------------------------------
+def _archive(estimator, state):
+    """The :class:`keras.export.ExportArchive` of a fitted estimator."""
+    graph = _Graph(estimator, state)
+    archive = keras().export.ExportArchive()
+    archive.track(graph.model)
+    for lookup in (graph.users, graph.items):
+        if lookup.table is not None:
+            archive.track(lookup.table)
+    t = tf()
+    id_spec = {side: t.TensorSpec([None], lookup.dtype, name=side)
+               for side, lookup in (("user", graph.users), ("item", graph.items))}
+    predict_spec = [id_spec["user"], id_spec["item"]]
+    if graph.time is not None:
+        predict_spec.append(t.TensorSpec([None], t.float64, name="time"))
+    archive.add_endpoint("predict", graph.predict if graph.time is None else graph.predict_at,
+                         input_signature=predict_spec)
+    if graph.can_rank:
+        archive.add_endpoint("recommend", graph.recommend, input_signature=[
+            id_spec["user"], t.TensorSpec([], t.int32, name="k")])
+    return archive
+
+
+class _Lookup:
+    """Raw ids -> table rows, in the graph; unknown ids -> the reserved row.
+
+    A hash table (``tf.lookup.StaticHashTable``, default: the reserved row),
+    or, for integer ids of a compact range (MovieLens' 1..n), a plain array
+    of rows indexed by ``id - smallest id``: a gather, several times faster
+    than hashing.
+    """
+
+    def __init__(self, vocab, side):
+        t = tf()
+        self.dtype, keys = id_keys(vocab, side)
+        n = self.size = len(vocab)
+        self.table = None
+        # raw ids back from rows (recommend's output); a variable, not a constant
+        self.ids = t.Variable(t.constant(keys, self.dtype), trainable=False,
+                              name=f"{side}_ids")
+        self.pad = t.constant(-1 if self.dtype == t.int64 else "", self.dtype)
+        if self.dtype == t.int64 and n and int(keys.max()) - int(keys.min()) < 4 * n + 4096:
+            self.low, self.high = int(keys.min()), int(keys.max())
+            rows = np.full(self.high - self.low + 1, n, dtype=np.int32)
+            rows[keys - self.low] = np.arange(n, dtype=np.int32)
+            self.rows = t.Variable(rows, trainable=False, name=f"{side}_rows")
+        else:
+            self.table = t.lookup.StaticHashTable(
+                t.lookup.KeyValueTensorInitializer(
+                    t.constant(keys, self.dtype), t.range(n, dtype=t.int64)),
+                default_value=n)
+
+    def __call__(self, ids):
+        t = tf()
+        if self.table is not None:
+            return t.cast(self.table.lookup(ids), t.int32)
+        # compared before subtracting: no int64 overflow near the extremes
+        inside = (ids >= self.low) & (ids <= self.high)
+        rows = t.gather(self.rows, t.where(inside, ids - self.low, 0))
+        return t.where(inside, rows, self.size)
+
+
+class _Graph:
+    """The fitted state as TensorFlow values, and the two serving functions."""
+
+    def __init__(self, estimator, state):
+        t = tf()
+        self.model = estimator._live().model
+        self.users = _Lookup(state.user_vocab, "user")
+        self.items = _Lookup(state.item_vocab, "item")
+        self.target = state.target
+        self.params = state.params
+        self.classes = getattr(state.target, "classes", None)
+        self.kind = None if self.classes is None else class_kind(self.classes)
+        self.can_rank = self.kind in (None, "number")
+        self.time = None if state.time is None else _TimeFeatures(state.time)
+        self.seen = None
+        if state.seen is not None:
+            seen = state.seen.tocsr()
+            # one more, empty row: the unknown user has rated nothing
+            splits = np.append(seen.indptr, seen.indptr[-1]).astype(np.int64)
+            self.seen = (t.Variable(seen.indices.astype(np.int32), trainable=False,
+                                    name="seen_items"),
+                         t.Variable(splits, trainable=False, name="seen_row_splits"))
+
+    def _output(self, users, items, days=None):
+        t = tf()
+        inputs = [users, items]
+        if self.time is not None:
+            inputs.append(self.time(days, users))
+        return t.cast(self.model(inputs, training=False), t.float32)
+
+    # -- predict -------------------------------------------------------------------
+    def predict(self, user, item):
+        return self._predict(user, item, None)
+
+    def predict_at(self, user, item, time):
+        """``predict`` of a time-aware model: ``time`` in epoch seconds."""
+        time = _checked(time, tf().debugging.assert_equal(
+            tf().shape(time), tf().shape(user),
+            message="time and user must have the same length"))
+        return self._predict(user, item, time / SECONDS_PER_DAY)
+
+    def _predict(self, user, item, days):
+        t = tf()
+        item = _checked(item, t.debugging.assert_equal(
+            t.shape(user), t.shape(item), message="user and item must have the same length"))
+        output = self._output(self.users(user), self.items(item), days)
+        if self.classes is None:
+            # in float32: within float32 rounding of predict's float64 values
+            # (ranking, in recommend, decodes in float64 as NumPy does)
+            rating = np.float32(self.target.mean) + np.float32(self.target.unit) * output
+            if self.params.get("clip_predictions", True):
+                low, high = np.float32(self.target.rating_range)
+                rating = t.clip_by_value(rating, low, high)
+            return {"rating": rating}
+        if self.params["decision"] == "median":
+            # the first class whose cumulative probability reaches one half,
+            # in float64 as NumPy finds it
+            reached = t.cumsum(_softmax(output), axis=1) >= 0.5
+            chosen = t.argmax(t.cast(reached, t.int32), axis=1)
+        else:
+            chosen = t.argmax(output, axis=1)
+        # float32 probabilities differ from predict_proba's float64 ones by
+        # float32 rounding only, and cost half
+        out = {"probabilities": t.nn.softmax(output, axis=1)}
+        if self.kind == "number":
+            labels = t.constant(self.classes.astype(np.float32))
+            out["rating"] = t.gather(labels, chosen)
+        else:
+            out["label"] = t.gather(t.constant(self.classes.astype(object), t.string),
+                                    chosen)
+        return out
+
+    def _decode(self, output):
+        """The estimator's ``mean + unit * output``, in float64 as NumPy does it."""
+        return self.target.mean + self.target.unit * tf().cast(output, tf().float64)
+
+    def _scores(self, output):
+        """Ranking scores (float64) of model outputs, as ``decode_scores``."""
+        t = tf()
+        if self.classes is None:
+            return self._decode(output)
+        values = t.constant(self.classes.astype(np.float64))
+        return t.reduce_sum(_softmax(output) * values, axis=1)
+
+    # -- recommend -----------------------------------------------------------------
+    def recommend(self, user, k):
+        t = tf()
+        k = _checked(k, t.debugging.assert_non_negative(k, message="k must be non-negative"))
+        users = self.users(user)
+        n_items = self.items.size
+        width = t.minimum(k, n_items)
+        n = t.shape(users)[0]
+        # score a chunk of users at a time, as recommend() does: memory stays
+        # about _SCORE_CHUNK scores whatever the number of users asked for
+        chunk = t.maximum(t.minimum(max(1, _SCORE_CHUNK // max(n_items, 1)), n), 1)
+        # at least one chunk: map_fn cannot stack an empty list of blocks
+        n_chunks = t.maximum((n + chunk - 1) // chunk, 1)
+        padded = t.concat([users, t.fill([n_chunks * chunk - n], self.users.size)], 0)
+        blocks = t.reshape(padded, [n_chunks, chunk])
+        top, scores = t.map_fn(
+            lambda block: self._top_k(block, width), blocks, parallel_iterations=1,
+            fn_output_signature=(t.TensorSpec([None, None], t.int32),
+                                 t.TensorSpec([None, None], t.float64)))
+        top = t.reshape(top, [-1, width])[:n]
+        scores = t.reshape(scores, [-1, width])[:n]
+        found = scores > -np.inf
+        items = t.where(found, t.gather(self.items.ids, top), self.items.pad)
+        return {"items": items, "scores": t.cast(scores, t.float32)}
+
+    def _top_k(self, users, width):
+        """The best ``width`` items of each user of a block, and their scores."""
+        t = tf()
+        n_items = self.items.size
+        flat_users = t.repeat(users, n_items)
+        flat_items = t.tile(t.range(n_items, dtype=t.int32), [t.shape(users)[0]])
+        days = None
+        if self.time is not None:
+            # a time-aware model ranks as of the last day of fit
+            days = t.fill(t.shape(flat_users), self.time.last_day)
+        scores = t.reshape(self._scores(self._output(flat_users, flat_items, days)),
+                           [-1, n_items])
+        # like recommend(): non-finite scores are no candidates, nor seen items
+        scores = t.where(t.math.is_finite(scores), scores, -np.inf)
+        if self.seen is not None:
+            rows = t.gather(t.RaggedTensor.from_row_splits(*self.seen, validate=False),
+                            users)
+            where = t.stack([t.cast(rows.value_rowids(), t.int32), rows.flat_values], 1)
+            scores = t.tensor_scatter_nd_update(
+                scores, where, t.fill(t.shape(rows.flat_values), t.constant(-np.inf,
+                                                                           t.float64)))
+        # top_k sorts, equal values in index order: ties in item-table order
+        best = t.math.top_k(scores, k=width, sorted=True)
+        return best.indices, best.values
+
+
+class _TimeFeatures:
+    """:class:`~skembrec._time.TimeFeatures`' ``transform`` in TensorFlow."""
+
+    def __init__(self, time):
+        t = tf()
+        self.origin, self.span, self.scale = time.origin, time.span, time.drift_scale
+        self.last_day = t.constant(time.last_day(), t.float64)
+        self.n_users = len(time.user_count)
+        self.stats = {name: t.Variable(values, trainable=False, name=f"time_{name}")
+                      for name, values in time.arrays().items()}
+
+    def __call__(self, days, users):
+        t = tf()
+        known = users < self.n_users
+        index = t.where(known, users, 0)
+        stat = {name: t.gather(v, index) for name, v in self.stats.items()}
+        rated = known & (stat["user_count"] > 0)
+        mean = t.where(rated, t.math.divide_no_nan(stat["user_sum"], stat["user_count"]),
+                       0.0)
+        day = t.where(rated, t.minimum(t.maximum(days - self.origin, stat["user_first"]),
+                                       stat["user_last"]), 0.0)
+        delta = t.where(rated, day - mean, 0.0)
+        drift = t.sign(delta) * t.pow(t.abs(delta), _DRIFT_EXPONENT) / self.scale
+        position = t.clip_by_value((days - self.origin) / self.span, 0.0, 1.0)
+        return t.cast(t.stack([drift, position], axis=1), t.float32)
+
+
+def _checked(value, assertion):
+    """``value``, computed after ``assertion`` passed (a clear error first)."""
+    with tf().control_dependencies([assertion]):
+        return tf().identity(value)
+
+
+def _softmax(logits):
+    """Row-wise softmax in float64, as :func:`skembrec._targets.softmax`."""
+    t = tf()
+    logits = t.cast(logits, t.float64)
+    shifted = t.exp(logits - t.reduce_max(logits, axis=1, keepdims=True))
+    return shifted / t.reduce_sum(shifted, axis=1, keepdims=True)
