@@ -196,7 +196,11 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         bit-identical. :class:`~skembrec.FunkMF` solves each folded user's
         factors and bias in closed form, a ridge regression on the fitted
         item side with the fit's ``reg`` (the optimum the training loss has
-        for that user's rows). The folded users then work in ``predict``,
+        for that user's rows). The dense models start a new user from the
+        average user and take full-batch steps on the folded users'
+        embedding rows alone (the rest of the network in inference mode);
+        their fallback for unknown users, the average user, then counts
+        the folded users too. The folded users then work in ``predict``,
         ``recommend``, ``save`` and pickling like fitted ones. Ratings of
         items unknown to the fit carry no information here and are ignored.
 
@@ -218,7 +222,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         Raises
         ------
         NotImplementedError
-            For a model without a fold-in rule (the dense models, for now).
+            For a model without a fold-in rule.
         ValueError
             For a time-aware model, or on bad input.
         """
@@ -251,6 +255,13 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                 state.seen, users, items, len(user_vocab), len(state.item_vocab)))
         runtime = _runtime.build(type(self), new_state, check_random_state(0))
         _runtime.copy_weights(old, runtime, weights)
+        # a new user starts from the fallback an unknown user gets
+        n_known = len(state.user_vocab)
+        for before, after in zip(old.tables, runtime.tables):
+            if after.side == "user" and len(user_vocab) > n_known:
+                values = after.variable.numpy()
+                values[n_known:-1] = before.variable.numpy()[-1]
+                after.variable.assign(values)
         folded = np.unique(users)
         known = items < len(state.item_vocab)
         rows = type(self)._fold_in_rows(

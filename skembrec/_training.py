@@ -531,3 +531,60 @@ class Progress:
         else:
             text = " - ".join(f"{k}: {v:.4f}" for k, v in values)
             print(f"Epoch {epoch + 1}/{self.n_epochs} - {seconds:.2f}s - {text}", flush=True)
+
+
+def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss, reg,
+                     steps=200, learning_rate=0.05):
+    """Fit the rows ``folded`` of the embedding ``table`` to these ratings alone.
+
+    Full-batch Adam steps, compiled into one graph, on the training loss
+    (``loss``: ``"squared_error"`` or ``"cross_entropy"``) with the
+    per-rating L2 penalty ``reg``. The model runs in inference mode (no
+    dropout, batch-normalisation statistics untouched), the gradient reaches
+    only the folded rows, and only they are written: every other value of
+    the model stays bit for bit. Returns the new rows.
+    """
+    tf_ = tf()
+    variable = table.value
+    n_rows = int(variable.shape[0])
+    slot_of = np.full(n_rows, len(folded), dtype=np.int32)
+    slot_of[folded] = np.arange(len(folded), dtype=np.int32)
+    users_t = tf_.constant(users, tf_.int32)
+    items_t = tf_.constant(items, tf_.int32)
+    folded_t = tf_.constant(folded[:, None], tf_.int64)
+    share = tf_.constant(weight / weight.sum(), tf_.float32)
+    target_t = tf_.constant(target, tf_.float32)
+    width = int(variable.shape[1])
+    m = tf_.Variable(tf_.zeros((len(folded), width)))
+    v = tf_.Variable(tf_.zeros((len(folded), width)))
+    beta1, beta2, eps = 0.9, 0.999, 1e-7
+
+    def example_loss(output):
+        output = tf_.cast(output, tf_.float32)
+        if loss == "squared_error":
+            return tf_.square(output - target_t)
+        return tf_.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf_.cast(target_t, tf_.int32), logits=output)
+
+    @tf_.function
+    def run():
+        for step in tf_.range(1, steps + 1):
+            with tf_.GradientTape() as tape:
+                output = model([users_t, items_t], training=False)
+                rows = tf_.gather(variable, users_t)
+                total = tf_.reduce_sum(share * example_loss(output)) + reg * tf_.reduce_sum(
+                    share * tf_.reduce_sum(tf_.square(rows), axis=1))
+            grad = tape.gradient(total, variable)
+            # the gradient's rows are ratings' users: summed per folded user
+            grad = tf_.math.unsorted_segment_sum(
+                grad.values, tf_.gather(tf_.constant(slot_of), grad.indices), len(folded) + 1
+            )[:-1] if isinstance(grad, tf_.IndexedSlices) else tf_.gather(
+                grad, folded_t[:, 0])
+            m.assign(beta1 * m + (1 - beta1) * grad)
+            v.assign(beta2 * v + (1 - beta2) * tf_.square(grad))
+            t = tf_.cast(step, tf_.float32)
+            update = learning_rate * (m / (1 - beta1**t)) / (tf_.sqrt(v / (1 - beta2**t)) + eps)
+            variable.scatter_nd_sub(folded_t, update)
+        return tf_.gather(variable, folded_t[:, 0])
+
+    return run().numpy()

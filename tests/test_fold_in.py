@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from skembrec import EmbeddingRegressor, FunkMF
+from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
 from skembrec.datasets import make_ratings
 
 
@@ -113,9 +113,6 @@ def test_what_fold_in_refuses(fitted, split):
         FunkMF().fold_in(X[fold], y[fold])
     with pytest.raises(ValueError, match="NaN"):
         pickle.loads(pickle.dumps(fitted)).fold_in(X[fold], np.full(fold.sum(), np.nan))
-    dense = EmbeddingRegressor(n_epochs=1, random_state=0).fit(X[train], y[train])
-    with pytest.raises(NotImplementedError, match="fold_in is not available"):
-        dense.fold_in(X[fold], y[fold])
     timed = np.column_stack([X, np.arange(len(y))])
     aware = FunkMF(n_epochs=1, time_column=2).fit(timed[train], y[train])
     with pytest.raises(ValueError, match="time-aware"):
@@ -123,3 +120,17 @@ def test_what_fold_in_refuses(fitted, split):
     with pytest.raises(ValueError, match="sample_weight"):
         pickle.loads(pickle.dumps(fitted)).fold_in(X[fold], y[fold],
                                                    sample_weight=np.zeros(fold.sum()))
+
+
+@pytest.mark.parametrize("cls", [EmbeddingRegressor, EmbeddingClassifier])
+def test_dense_models_fold_in_by_steps_on_those_rows_only(cls, split):
+    X, y, train, fold, test = split
+    model = cls(n_epochs=8, dropout=0.1, batch_norm=True, random_state=0).fit(X[train],
+                                                                              y[train])
+    before = model.predict(X[train])
+    cold = _rmse(model, X[test], y[test])
+    weights = [w.copy() for w in model.item_embeddings_]
+    model.fold_in(X[fold], y[fold])
+    assert _rmse(model, X[test], y[test]) < 0.97 * cold
+    np.testing.assert_array_equal(model.predict(X[train]), before)
+    np.testing.assert_array_equal(model.item_embeddings_, weights)

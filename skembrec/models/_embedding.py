@@ -5,7 +5,7 @@ import numbers
 from .._backend import keras
 from .._base import BaseEmbeddingModel
 from .._sklearn_compat import Interval, StrOptions
-from .._training import Table
+from .._training import Table, fold_in_by_steps
 from .._validation import check_hidden_layer_sizes
 
 ACTIVATIONS = ("relu", "gelu", "elu", "selu", "tanh", "sigmoid", "swish", "linear")
@@ -32,6 +32,15 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
     def _output_layer(cls, k, x, spec, regularizer):
         """The head on top of the shared body (one unit, or one per class)."""
         raise NotImplementedError
+
+    @classmethod
+    def _fold_in_rows(cls, model, state, folded, users, items, target, weight):
+        """The folded users' embeddings, from where they stand (a new user:
+        the average user) by full-batch steps on their ratings alone."""
+        table = model.get_layer("user_embedding").embeddings
+        return {"user_embedding": fold_in_by_steps(
+            model, table, folded, users, items, target, weight, loss=state.target.loss,
+            reg=float(state.params["reg"]))}
 
     @classmethod
     def _build_graph(cls, spec):
