@@ -598,7 +598,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         shapes = [tuple(np.shape(w)) for w in state.weights]
         try:
             expected = _runtime.variable_shapes(target_cls, state)
-            if shapes != expected:
+            if expected is not None and shapes != expected:
                 raise ValueError(f"its parameters make variables of shapes {expected}, "
                                  f"the file holds {shapes}")
             runtime = _runtime.build(target_cls, state, check_random_state(0))

@@ -151,11 +151,16 @@ def table_sizes(runtime):
 def variable_shapes(model_cls, state):
     """The shapes of the variables :func:`build` would create for ``state``,
     found without allocating any (a crafted file's sizes are checked before
-    its tables are made)."""
+    its tables are made); None where this Keras cannot tell."""
     k = keras()
     # Keras keeps the variables made in a stateless scope in a global list
-    # until some later scope initialises them: take ours out again
-    from keras.src.backend.common import global_state
+    # until some later scope initialises them: take ours out again (through
+    # Keras' internals; a Keras without them skips this check, and the
+    # shapes are still compared once the model is built)
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - another Keras layout
+        return None
 
     pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
     try:
