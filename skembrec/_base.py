@@ -459,7 +459,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         fill_unknown_rows(runtime.tables)
         runtime.built_with = dict(state.params)
         state.weights, state.optimizer = None, None
-        runtime.predict_fn = None
+        runtime.functions = {}
         self._state = state
         self._runtime = runtime
         # trace the prediction graph now, so that the first predict() after
@@ -658,20 +658,25 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         return self._output(users, items, self._time_features(table, users, state,
                                                               fitting=False))
 
-    def _output(self, users, items, extra=()):
-        """Model output for index arrays, in large compiled chunks."""
+    def _output(self, users, items, extra=(), *, rank=False):
+        """Model output for index arrays, in large compiled chunks; with
+        ``rank``, the target's ranking score of it (computed in the graph)."""
         tf_ = tf()
         runtime = self._live()
-        if runtime.predict_fn is None:
-            model = runtime.model
+        if runtime.functions.get(rank) is None:
+            model, target = runtime.model, self._fitted_state().target
             # one trace serves every input length
             spec = tf_.TensorSpec([None], tf_.int32)
             specs = [tf_.TensorSpec([None, *x.shape[1:]], tf_.float32) for x in extra]
-            runtime.predict_fn = tf_.function(
-                lambda u, i, *e: tf_.cast(model([u, i, *e], training=False), tf_.float32),
-                input_signature=[spec, spec, *specs])
+
+            def run(u, i, *e):
+                output = tf_.cast(model([u, i, *e], training=False), tf_.float32)
+                return target.rank_tensor(tf_, output) if rank else output
+
+            runtime.functions[rank] = tf_.function(run, input_signature=[spec, spec, *specs])
+        function = runtime.functions[rank]
         outputs = [
-            runtime.predict_fn(
+            function(
                 tf_.constant(users[lo:lo + _PREDICT_CHUNK], tf_.int32),
                 tf_.constant(items[lo:lo + _PREDICT_CHUNK], tf_.int32),
                 *(tf_.constant(x[lo:lo + _PREDICT_CHUNK], tf_.float32) for x in extra),
@@ -679,6 +684,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             for lo in range(0, len(users), _PREDICT_CHUNK)
         ]
         return np.concatenate(outputs) if outputs else np.empty(0)
+
 
 def _is_shards(X):
     from .datasets._shards import RatingShards

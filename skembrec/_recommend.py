@@ -38,7 +38,7 @@ class RecommenderMixin:
         if state.time is not None:
             days = np.full(len(items), state.time.last_day())
             extra = (state.time.transform(days, users),)
-        scores = state.target.decode_scores(self._output(users, items, extra))
+        scores = self._output(users, items, extra, rank=True)
         return np.asarray(scores, dtype=np.float64).reshape(len(user_index), n_items)
 
     def recommend(self, users, n=10, *, exclude_seen=True):

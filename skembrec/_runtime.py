@@ -69,7 +69,7 @@ class Runtime:
         self.tables = tables
         self.built_with = built_with
         self.trainer = None
-        self.predict_fn = None
+        self.functions = {}  # traced prediction functions, by kind
 
 
 def build(model_cls, state, rng):

@@ -96,6 +96,11 @@ class RegressionTarget:
     def decode_scores(self, output):
         return self.decode(output)
 
+    def rank_tensor(self, tf_, output):
+        """In the graph: one score per row that orders items as the ratings do
+        (the output itself: the ratings are an increasing function of it)."""
+        return output
+
     def state(self):
         return {"kind": "regression", "mean": self.mean, "scale": self.scale,
                 "low": self.low, "high": self.high, "unit": self.unit}
@@ -160,13 +165,16 @@ class ClassTarget:
     def update(self, y):
         return self
 
-    def decode_scores(self, logits):
+    def _check_rankable(self):
         # rank items by expected rating: that needs labels that are numbers
         if not np.issubdtype(self.classes.dtype, np.number):
             raise ValueError(
                 f"recommend ranks items by their expected rating, which needs numeric "
                 f"labels; this model's classes are {self.classes.tolist()}. Fit it on "
                 "numbers in rating order (e.g. map the labels to 1, 2, 3)")
+
+    def decode_scores(self, logits):
+        self._check_rankable()
         # the expected label, without normalising the whole distribution:
         # sum_c e^l_c * c / sum_c e^l_c, in float32 (a ranking score only)
         logits = np.array(logits, dtype=np.float32)
@@ -174,6 +182,13 @@ class ClassTarget:
         np.exp(logits, out=logits)
         expected = logits @ self.classes.astype(np.float32)
         return (expected / logits.sum(axis=1)).astype(np.float64)
+
+    def rank_tensor(self, tf_, logits):
+        """:meth:`decode_scores` in the graph: the expected label, float32."""
+        self._check_rankable()
+        weights = tf_.exp(logits - tf_.reduce_max(logits, axis=1, keepdims=True))
+        return tf_.linalg.matvec(weights, tf_.constant(self.classes.astype(np.float32))) \
+            / tf_.reduce_sum(weights, axis=1)
 
     def state(self):
         return {"kind": "classes"}
