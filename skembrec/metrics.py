@@ -48,6 +48,36 @@ __all__ = [
 
 
 # ----------------------------------------------------------------- the maths
+
+# the Parameters, Returns and See Also sections every per-user metric shares
+_PER_USER_LISTS = """Parameters
+    ----------
+    recommended : sequence of array-like
+        For each user, the recommended items, best first (e.g. the rows of
+        ``recommend``'s result; masked entries are left out). Only the first
+        ``k`` count.
+    relevant : sequence of collections
+        For each user, the relevant items (hashable ids, compared with
+        ``==``). Users with no relevant item are skipped.
+    k : int, default=10
+        The cut-off.
+
+    Returns
+    -------
+    score : float
+        The mean over the users with at least one relevant item (NaN, with
+        an ``UndefinedMetricWarning``, when there is none).
+
+    See Also
+    --------
+    make_ranking_scorer : The same metric as a scikit-learn scorer.
+"""
+
+
+def _per_user_doc(metric):
+    metric.__doc__ = metric.__doc__.replace("${per_user_lists}", _PER_USER_LISTS)
+    return metric
+
 def _per_user(metric, hits, n_relevant, k):
     """Each user's value of ``metric``.
 
@@ -158,6 +188,7 @@ def _index(values):
                     tupleize_cols=False)
 
 
+@_per_user_doc
 def ndcg_at_k(recommended, relevant, k=10):
     """Normalised discounted cumulative gain at ``k``, with binary relevance.
 
@@ -169,28 +200,7 @@ def ndcg_at_k(recommended, relevant, k=10):
 
     (the ideal DCG puts the relevant items first).
 
-    Parameters
-    ----------
-    recommended : sequence of array-like
-        For each user, the recommended items, best first (e.g. the rows of
-        ``recommend``'s result; masked entries are left out). Only the first
-        ``k`` count.
-    relevant : sequence of collections
-        For each user, the relevant items (hashable ids, compared with
-        ``==``). Users with no relevant item are skipped.
-    k : int, default=10
-        The cut-off.
-
-    Returns
-    -------
-    score : float
-        The mean over the users with at least one relevant item (NaN, with
-        an ``UndefinedMetricWarning``, when there is none).
-
-    See Also
-    --------
-    make_ranking_scorer : The same metric as a scikit-learn scorer.
-
+    ${per_user_lists}
     Examples
     --------
     >>> from skembrec.metrics import ndcg_at_k
@@ -200,34 +210,14 @@ def ndcg_at_k(recommended, relevant, k=10):
     return _score_lists("ndcg", recommended, relevant, k)
 
 
+@_per_user_doc
 def recall_at_k(recommended, relevant, k=10):
     """Recall at ``k``: the share of a user's relevant items found in the top ``k``.
 
     Per user: ``hits / n_relevant``, with ``hits`` the relevant items among
     the top ``k``.
 
-    Parameters
-    ----------
-    recommended : sequence of array-like
-        For each user, the recommended items, best first (e.g. the rows of
-        ``recommend``'s result; masked entries are left out). Only the first
-        ``k`` count.
-    relevant : sequence of collections
-        For each user, the relevant items (hashable ids, compared with
-        ``==``). Users with no relevant item are skipped.
-    k : int, default=10
-        The cut-off.
-
-    Returns
-    -------
-    score : float
-        The mean over the users with at least one relevant item (NaN, with
-        an ``UndefinedMetricWarning``, when there is none).
-
-    See Also
-    --------
-    make_ranking_scorer : The same metric as a scikit-learn scorer.
-
+    ${per_user_lists}
     Examples
     --------
     >>> from skembrec.metrics import recall_at_k
@@ -237,34 +227,14 @@ def recall_at_k(recommended, relevant, k=10):
     return _score_lists("recall", recommended, relevant, k)
 
 
+@_per_user_doc
 def precision_at_k(recommended, relevant, k=10):
     """Precision at ``k``: the share of the top ``k`` that is relevant.
 
     Per user: ``hits / k``, with ``hits`` the relevant items among the top
     ``k``; a list shorter than ``k`` is still divided by ``k``.
 
-    Parameters
-    ----------
-    recommended : sequence of array-like
-        For each user, the recommended items, best first (e.g. the rows of
-        ``recommend``'s result; masked entries are left out). Only the first
-        ``k`` count.
-    relevant : sequence of collections
-        For each user, the relevant items (hashable ids, compared with
-        ``==``). Users with no relevant item are skipped.
-    k : int, default=10
-        The cut-off.
-
-    Returns
-    -------
-    score : float
-        The mean over the users with at least one relevant item (NaN, with
-        an ``UndefinedMetricWarning``, when there is none).
-
-    See Also
-    --------
-    make_ranking_scorer : The same metric as a scikit-learn scorer.
-
+    ${per_user_lists}
     Examples
     --------
     >>> from skembrec.metrics import precision_at_k
@@ -274,34 +244,14 @@ def precision_at_k(recommended, relevant, k=10):
     return _score_lists("precision", recommended, relevant, k)
 
 
+@_per_user_doc
 def map_at_k(recommended, relevant, k=10):
     """Mean average precision at ``k``.
 
     Per user: the sum of precision@rank over the ranks of the relevant items
     in the top ``k``, divided by ``min(k, n_relevant)``.
 
-    Parameters
-    ----------
-    recommended : sequence of array-like
-        For each user, the recommended items, best first (e.g. the rows of
-        ``recommend``'s result; masked entries are left out). Only the first
-        ``k`` count.
-    relevant : sequence of collections
-        For each user, the relevant items (hashable ids, compared with
-        ``==``). Users with no relevant item are skipped.
-    k : int, default=10
-        The cut-off.
-
-    Returns
-    -------
-    score : float
-        The mean over the users with at least one relevant item (NaN, with
-        an ``UndefinedMetricWarning``, when there is none).
-
-    See Also
-    --------
-    make_ranking_scorer : The same metric as a scikit-learn scorer.
-
+    ${per_user_lists}
     Examples
     --------
     >>> from skembrec.metrics import map_at_k
@@ -311,34 +261,14 @@ def map_at_k(recommended, relevant, k=10):
     return _score_lists("map", recommended, relevant, k)
 
 
+@_per_user_doc
 def mrr_at_k(recommended, relevant, k=10):
     """Mean reciprocal rank at ``k``.
 
     Per user: ``1 / rank`` of the first relevant item in the top ``k``
     (ranks from 1), 0 when the top ``k`` holds none.
 
-    Parameters
-    ----------
-    recommended : sequence of array-like
-        For each user, the recommended items, best first (e.g. the rows of
-        ``recommend``'s result; masked entries are left out). Only the first
-        ``k`` count.
-    relevant : sequence of collections
-        For each user, the relevant items (hashable ids, compared with
-        ``==``). Users with no relevant item are skipped.
-    k : int, default=10
-        The cut-off.
-
-    Returns
-    -------
-    score : float
-        The mean over the users with at least one relevant item (NaN, with
-        an ``UndefinedMetricWarning``, when there is none).
-
-    See Also
-    --------
-    make_ranking_scorer : The same metric as a scikit-learn scorer.
-
+    ${per_user_lists}
     Examples
     --------
     >>> from skembrec.metrics import mrr_at_k
@@ -348,33 +278,13 @@ def mrr_at_k(recommended, relevant, k=10):
     return _score_lists("mrr", recommended, relevant, k)
 
 
+@_per_user_doc
 def hit_rate_at_k(recommended, relevant, k=10):
     """Hit rate at ``k``: the share of users with a relevant item in the top ``k``.
 
     Per user: 1 when the top ``k`` holds a relevant item, else 0.
 
-    Parameters
-    ----------
-    recommended : sequence of array-like
-        For each user, the recommended items, best first (e.g. the rows of
-        ``recommend``'s result; masked entries are left out). Only the first
-        ``k`` count.
-    relevant : sequence of collections
-        For each user, the relevant items (hashable ids, compared with
-        ``==``). Users with no relevant item are skipped.
-    k : int, default=10
-        The cut-off.
-
-    Returns
-    -------
-    score : float
-        The mean over the users with at least one relevant item (NaN, with
-        an ``UndefinedMetricWarning``, when there is none).
-
-    See Also
-    --------
-    make_ranking_scorer : The same metric as a scikit-learn scorer.
-
+    ${per_user_lists}
     Examples
     --------
     >>> from skembrec.metrics import hit_rate_at_k
