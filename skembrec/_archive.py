@@ -9,6 +9,7 @@ file for anything inconsistent. Neither imports the estimators.
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from ._features import SideFeatures
 from ._persistence import from_json, ids_from_store, ids_to_store, to_json
 from ._state import FittedState
 from ._targets import ClassTarget, RegressionTarget
@@ -58,6 +59,10 @@ def to_archive(class_name, params, state, inputs):
                           "drift_scale": state.time.drift_scale}
         for name, values in state.time.arrays().items():
             arrays[f"time_{name}"] = values
+    if state.features is not None:
+        header["features"] = {side: None if features is None
+                              else features.to_archive(arrays, ids_to_store)
+                              for side, features in state.features.items()}
     if state.seen is not None:
         arrays["seen_indptr"], arrays["seen_indices"] = state.seen.indptr, state.seen.indices
         header["seen_shape"] = list(state.seen.shape)
@@ -131,6 +136,18 @@ def _from_archive(header, arrays, target_kind):
                             *(_array(arrays, f"time_{name}") for name in _TIME_ARRAYS))
         if any(len(getattr(time, name)) != len(user_vocab) for name in _TIME_ARRAYS):
             raise ValueError("the time statistics do not match the user vocabulary")
+    features = None
+    if header.get("features") is not None:
+        spec = _mapping(header, "features")
+        if set(spec) != {"user", "item"}:
+            raise ValueError("the side features must name the user and item sides")
+        features = {side: None if spec[side] is None else SideFeatures.from_archive(
+            side, spec[side], arrays, ids_from_store,
+            len(user_vocab if side == "user" else item_vocab))
+            for side in ("user", "item")}
+        for side in ("user", "item"):
+            if (features[side] is None) != (not fit_params.get(f"{side}_features")):
+                raise ValueError(f"the {side} features do not match the parameters")
     seen = None
     if "seen_shape" in header:
         shape = tuple(_int(v, "seen_shape", 0) for v in header["seen_shape"])
@@ -141,7 +158,8 @@ def _from_archive(header, arrays, target_kind):
                           shape=shape)
     history = from_json(_mapping(header, "history"))
     state = FittedState(params=fit_params, user_vocab=user_vocab, item_vocab=item_vocab,
-                        target=target, time=time, seen=seen, weights=weights,
+                        target=target, time=time, features=features, seen=seen,
+                        weights=weights,
                         optimizer=optimizer,
                         history={"loss": list(history["loss"]),
                                  "val_loss": list(history["val_loss"])},

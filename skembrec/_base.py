@@ -42,6 +42,7 @@ from sklearn.utils import check_random_state
 
 from . import _persistence, _runtime, _validation
 from ._backend import tf
+from ._features import SideFeatures, check_feature_refs
 from ._recommend import RecommenderMixin
 from ._runtime import Runtime
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
@@ -58,6 +59,9 @@ from ._version import __version__
 from ._vocab import IdVocabulary
 
 _PREDICT_CHUNK = 1 << 18
+# parameters added since the first saved files, with the value that
+# reproduces what those files' models did
+_LATER_PARAMETERS = {"user_features": None, "item_features": None, "feature_separator": "|"}
 
 _REGISTRY = {}
 
@@ -84,9 +88,13 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "time_column": [str, numbers.Integral, None],
+        "user_features": ["array-like", str, numbers.Integral, None],
+        "item_features": ["array-like", str, numbers.Integral, None],
+        "feature_separator": [str],
     }
     _target = RegressionTarget
-    _architecture = ("n_factors", "time_column")
+    _architecture = ("n_factors", "time_column", "user_features", "item_features",
+                     "feature_separator")
     _partial_fit_params = ()
 
     def __init_subclass__(cls, **kwargs):
@@ -183,6 +191,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                 raise InvalidParameterError(
                     f"The {name!r} parameter of {type(self).__name__} must be an int, "
                     f"got {value!r} (a bool)")
+        for name in ("user_features", "item_features"):
+            check_feature_refs(getattr(self, name, None), name, type(self).__name__)
+        if getattr(self, "feature_separator", "|") == "":
+            raise InvalidParameterError(
+                f"The 'feature_separator' parameter of {type(self).__name__} must be a "
+                "non-empty string")
 
     def __sklearn_is_fitted__(self):
         return "_state" in vars(self)
@@ -251,8 +265,16 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         weights, optimizer = self._current_values()
         new_state = dataclasses.replace(
             state, user_vocab=user_vocab, weights=None, optimizer=None,
+            features=None if state.features is None else dict(state.features),
             seen=None if state.seen is None else merge_seen(
                 state.seen, users, items, len(user_vocab), len(state.item_vocab)))
+        extra = self._extra_inputs(table, users, items, new_state, fitting=False)
+        if new_state.features is not None and new_state.features["user"] is not None:
+            # the folded users' bags, for recommend (the items' stay as fitted)
+            index, value = extra[-4:-2] if new_state.features["item"] is not None \
+                else extra[-2:]
+            new_state.features["user"] = new_state.features["user"].with_rows(
+                users, index, value, len(user_vocab))
         runtime = _runtime.build(type(self), new_state, check_random_state(0))
         _runtime.copy_weights(old, runtime, weights)
         # a new user starts from the fallback an unknown user gets
@@ -266,7 +288,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         known = items < len(state.item_vocab)
         rows = type(self)._fold_in_rows(
             runtime.model, new_state, folded, users[known], items[known],
-            state.target.encode(y[known]).astype(np.float64), weight[known])
+            state.target.encode(y[known]).astype(np.float64), weight[known],
+            tuple(x[known] for x in extra))
         for layer, values in rows.items():
             variable = runtime.model.get_layer(layer).embeddings
             table_values = variable.numpy()
@@ -316,6 +339,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                     user_vocab=old.user_vocab.extended(users_raw, name="user id"),
                     item_vocab=old.item_vocab.extended(items_raw, name="item id"),
                     time=copy.deepcopy(old.time), history=copy.deepcopy(old.history),
+                    features=None if old.features is None else dict(old.features),
                     weights=None, optimizer=None)
                 users = state.user_vocab.transform(users_raw)
                 items = state.item_vocab.transform(items_raw)
@@ -325,10 +349,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                 user_vocab, users = IdVocabulary.fit(users_raw, name="user id")
                 item_vocab, items = IdVocabulary.fit(items_raw, name="item id")
                 state = FittedState(params=params, target=target,
-                                    user_vocab=user_vocab, item_vocab=item_vocab)
+                                    user_vocab=user_vocab, item_vocab=item_vocab,
+                                    features=_fit_features(table, params))
             encoded = target.encode(y)
             target.check_weights(encoded, weight, type(self).__name__)
-            extra = self._time_features(table, users, state, fitting=True, reset=not resume)
+            extra = self._extra_inputs(table, users, items, state, fitting=True,
+                                       reset=not resume)
             if resume:
                 runtime = _runtime.resume(type(self), self._live(), state, *snapshot, rng)
             else:
@@ -364,6 +390,9 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if self.time_column is not None:
             raise ValueError("shards hold no time column: fit from shards with "
                              "time_column=None")
+        if self.user_features or self.item_features:
+            raise ValueError("shards hold no feature columns: fit from shards with "
+                             "user_features=None and item_features=None")
         previous = dict(vars(self))
         try:
             user_ids, item_ids, stats = scan_shards(shards)
@@ -428,6 +457,22 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             state.time.add(days, users, n_users)
         return (state.time.transform(days, users),)
 
+    def _extra_inputs(self, table, users, items, state, *, fitting, reset=False):
+        """The model's inputs after the ids, in the graph's order: the time
+        features of a time-aware model, then each side's feature bags. With
+        ``fitting``, the bags of the rows' ids are recorded (for recommend)."""
+        extra = list(self._time_features(table, users, state, fitting=fitting, reset=reset))
+        for side, codes in (("user", users), ("item", items)):
+            features = (state.features or {}).get(side)
+            if features is None:
+                continue
+            index, value = features.transform(table, f"{side}_features")
+            if fitting:
+                n_ids = len(state.user_vocab if side == "user" else state.item_vocab)
+                state.features[side] = features.with_rows(codes, index, value, n_ids)
+            extra += [index, value]
+        return tuple(extra)
+
     # -- the live Keras objects ------------------------------------------------
     def _live(self):
         """The live Keras objects, rebuilt from the fitted state when needed.
@@ -464,8 +509,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         self._runtime = runtime
         # trace the prediction graph now, so that the first predict() after
         # fit costs no tracing
-        extra = (np.zeros((1, 2), np.float32),) if state.time is not None else ()
-        self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), extra)
+        self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), placeholder_extras(state))
 
     def _fitted_state(self):
         return fitted_state(self)
@@ -590,6 +634,10 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if cls is not BaseEmbeddingModel and not issubclass(target_cls, cls):
             raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
         params, state, inputs = from_archive(header, arrays, path, target_cls._target)
+        for given in (params, state.params):
+            # files written before a parameter existed fit with its default
+            for name, default in _LATER_PARAMETERS.items():
+                given.setdefault(name, default)
         _check_params(target_cls, params, path, "current")
         # the fit's parameters build the graph: each is checked as fit checks it
         _check_params(target_cls, state.params, path, "fit", validate=True)
@@ -644,6 +692,15 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         return fitted_state(self).item_vocab.ids
 
     @property
+    def feature_kinds_(self):
+        """The kind read from the fit data for each side-feature column:
+        ``{"user": {column: "numeric" | "categorical" | "multi"}, "item": {...}}``."""
+        features = fitted_state(self).features or {}
+        return {side: {} if features.get(side) is None else
+                {c.ref: c.kind for c in features[side].columns}
+                for side in ("user", "item")}
+
+    @property
     def model_(self):
         """The fitted Keras model: ``[user_index, item_index] -> output``."""
         fitted_state(self)
@@ -655,8 +712,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         table = _validation.check_X(self, X, reset=False)
         users = state.user_vocab.transform(table.ids("user", fitting=False), name="user id")
         items = state.item_vocab.transform(table.ids("item", fitting=False), name="item id")
-        return self._output(users, items, self._time_features(table, users, state,
-                                                              fitting=False))
+        return self._output(users, items, self._extra_inputs(table, users, items, state,
+                                                             fitting=False))
 
     def _output(self, users, items, extra=(), *, rank=False):
         """Model output for index arrays, in large compiled chunks; with
@@ -667,7 +724,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             model, target = runtime.model, self._fitted_state().target
             # one trace serves every input length
             spec = tf_.TensorSpec([None], tf_.int32)
-            specs = [tf_.TensorSpec([None, *x.shape[1:]], tf_.float32) for x in extra]
+            specs = [tf_.TensorSpec([None, *[None] * (x.ndim - 1)], _dtype(tf_, x))
+                     for x in extra]
 
             def run(u, i, *e):
                 output = tf_.cast(model([u, i, *e], training=False), tf_.float32)
@@ -679,11 +737,36 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             function(
                 tf_.constant(users[lo:lo + _PREDICT_CHUNK], tf_.int32),
                 tf_.constant(items[lo:lo + _PREDICT_CHUNK], tf_.int32),
-                *(tf_.constant(x[lo:lo + _PREDICT_CHUNK], tf_.float32) for x in extra),
+                *(tf_.constant(x[lo:lo + _PREDICT_CHUNK], _dtype(tf_, x)) for x in extra),
             ).numpy()
             for lo in range(0, len(users), _PREDICT_CHUNK)
         ]
         return np.concatenate(outputs) if outputs else np.empty(0)
+
+
+def _dtype(tf_, array):
+    """An extra input's dtype in the graph: int32 feature indices, else float32."""
+    return tf_.int32 if np.asarray(array).dtype.kind in "iu" else tf_.float32
+
+
+def _fit_features(table, params):
+    """``{"user": SideFeatures or None, "item": ...}`` of a new fit, or None."""
+    features = {}
+    for side in ("user", "item"):
+        parameter = f"{side}_features"
+        refs = check_feature_refs(params.get(parameter), parameter, "the estimator")
+        features[side] = SideFeatures.fit(table, refs, params.get("feature_separator", "|"),
+                                          side, parameter) if refs else None
+    return features if any(f is not None for f in features.values()) else None
+
+
+def placeholder_extras(state):
+    """One row of zeros for every extra input of ``state``'s graph."""
+    extra = [np.zeros((1, 2), np.float32)] if state.time is not None else []
+    for side in ("user", "item"):
+        if (state.features or {}).get(side) is not None:
+            extra += [np.zeros((1, 1), np.int32), np.zeros((1, 1), np.float32)]
+    return tuple(extra)
 
 
 def _is_shards(X):

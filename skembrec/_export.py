@@ -135,10 +135,15 @@ def _archive(estimator, state):
     t = tf()
     id_spec = {side: t.TensorSpec([None], lookup.dtype, name=side)
                for side, lookup in (("user", graph.users), ("item", graph.items))}
+    for encoder in graph.features.values():
+        for table in encoder.tables:
+            archive.track(table)
     predict_spec = [id_spec["user"], id_spec["item"]]
     if graph.time is not None:
         predict_spec.append(t.TensorSpec([None], t.float64, name="time"))
-    archive.add_endpoint("predict", graph.predict if graph.time is None else graph.predict_at,
+    predict_spec += [t.TensorSpec([None], dtype, name=name)
+                     for name, dtype in graph.feature_inputs]
+    archive.add_endpoint("predict", graph.predict_signature(len(predict_spec)),
                          input_signature=predict_spec)
     if graph.can_rank:
         archive.add_endpoint("recommend", graph.recommend, input_signature=[
@@ -199,6 +204,15 @@ class _Graph:
         self.kind = None if self.classes is None else class_kind(self.classes)
         self.can_rank = self.kind in (None, "number")
         self.time = None if state.time is None else _TimeFeatures(state.time)
+        self.features = {side: _FeatureEncoder(features)
+                         for side, features in (state.features or {}).items()
+                         if features is not None}
+        # the feature columns as inputs: (input name, dtype), each column once
+        self.feature_inputs = []
+        for encoder in self.features.values():
+            for name, dtype in encoder.inputs:
+                if name not in dict(self.feature_inputs):
+                    self.feature_inputs.append((name, dtype))
         self.seen = None
         if state.seen is not None:
             seen = state.seen.tocsr()
@@ -208,29 +222,47 @@ class _Graph:
                                     name="seen_items"),
                          t.Variable(splits, trainable=False, name="seen_row_splits"))
 
-    def _output(self, users, items, days=None):
+    def _output(self, users, items, days=None, columns=None):
+        """Model output; the feature bags from ``columns`` (raw feature
+        columns by input name) or, without them, those recorded in fit."""
         t = tf()
         inputs = [users, items]
         if self.time is not None:
             inputs.append(self.time(days, users))
+        for side, encoder in self.features.items():
+            rows = users if side == "user" else items
+            inputs.extend(encoder.recorded(rows) if columns is None else encoder(columns))
         return t.cast(self.model(inputs, training=False), t.float32)
 
     # -- predict -------------------------------------------------------------------
-    def predict(self, user, item):
-        return self._predict(user, item, None)
+    def predict_signature(self, n_inputs):
+        """The ``predict`` function of ``n_inputs`` tensors: user, item, then
+        time (a time-aware model) and the feature columns."""
+        t = tf()
+        names = [name for name, _ in self.feature_inputs]
+        timed = self.time is not None
 
-    def predict_at(self, user, item, time):
-        """``predict`` of a time-aware model: ``time`` in epoch seconds."""
-        time = _checked(time, tf().debugging.assert_equal(
-            tf().shape(time), tf().shape(user),
-            message="time and user must have the same length"))
-        return self._predict(user, item, time / SECONDS_PER_DAY)
+        def predict(*args):
+            user, item = args[:2]
+            days = None
+            if timed:
+                days = _checked(args[2], t.debugging.assert_equal(
+                    t.shape(args[2]), t.shape(user),
+                    message="time and user must have the same length")) / SECONDS_PER_DAY
+            columns = dict(zip(names, args[2 + timed:]))
+            for name, column in columns.items():
+                columns[name] = _checked(column, t.debugging.assert_equal(
+                    t.shape(column), t.shape(user),
+                    message=f"{name} and user must have the same length"))
+            return self._predict(user, item, days, columns if names else None)
 
-    def _predict(self, user, item, days):
+        return predict
+
+    def _predict(self, user, item, days, columns=None):
         t = tf()
         item = _checked(item, t.debugging.assert_equal(
             t.shape(user), t.shape(item), message="user and item must have the same length"))
-        output = self._output(self.users(user), self.items(item), days)
+        output = self._output(self.users(user), self.items(item), days, columns)
         if self.classes is None:
             # in float32: within float32 rounding of predict's float64 values
             # (ranking, in recommend, decodes in float64 as NumPy does)
@@ -318,6 +350,88 @@ class _Graph:
         # top_k sorts, equal values in index order: ties in item-table order
         best = t.math.top_k(scores, k=width, sorted=True)
         return best.indices, best.values
+
+
+class _FeatureEncoder:
+    """:class:`~skembrec._features.SideFeatures`' ``transform`` in TensorFlow.
+
+    Each feature column is one input, named after the column (``column_<n>``
+    for a position): float64 for a numeric column, a string or int64 for a
+    categorical one (as its values), a string for a multi-valued one.
+    """
+
+    def __init__(self, features):
+        t = tf()
+        self.n_tokens = features.n_tokens
+        self.separator = features.separator
+        self.columns = []  # (input name, kind, offset, column, table)
+        self.inputs = []
+        self.tables = []
+        offset = 0
+        for column in features.columns:
+            name = input_name(column.ref)
+            table = None
+            if column.kind == "numeric":
+                dtype = t.float64
+            else:
+                dtype, keys = id_keys(column.vocab, f"the feature {column.ref!r}'s")
+                if column.kind == "multi" and dtype != t.string:  # pragma: no cover
+                    raise ValueError(f"the multi-valued feature {column.ref!r} is not text")
+                table = t.lookup.StaticHashTable(
+                    t.lookup.KeyValueTensorInitializer(
+                        t.constant(keys, dtype), t.range(len(keys), dtype=t.int64)),
+                    default_value=-1)
+                self.tables.append(table)
+            self.columns.append((name, column, offset, table))
+            self.inputs.append((name, dtype))
+            offset += column.n_tokens
+        index, value = features.rows
+        self.rows = (t.Variable(index, trainable=False, name=f"{features.name}_rows_index"),
+                     t.Variable(value, trainable=False, name=f"{features.name}_rows_value"))
+
+    def recorded(self, rows):
+        """The bags recorded in fit for id rows (unknown ids: empty)."""
+        t = tf()
+        return [t.gather(self.rows[0], rows), t.gather(self.rows[1], rows)]
+
+    def __call__(self, columns):
+        t = tf()
+        indices, values = [], []
+        pad = t.constant(self.n_tokens, t.int32)
+        for name, column, offset, table in self.columns:
+            x = columns[name]
+            if column.kind == "numeric":
+                value = (x - column.mean) / column.scale
+                value = t.where(t.math.is_finite(value), value, 0.0)
+                indices.append(t.fill([t.shape(x)[0], 1], t.constant(offset, t.int32)))
+                values.append(t.cast(value, t.float32)[:, None])
+            elif column.kind == "categorical":
+                token = t.cast(table.lookup(x), t.int32)
+                indices.append(t.where(token >= 0, token + offset, pad)[:, None])
+                values.append(t.cast(token >= 0, t.float32)[:, None])
+            else:
+                parts = t.strings.split(x, sep=self.separator)
+                token = t.cast(table.lookup(parts), t.int32)  # ragged; "" is unknown
+                known = t.cast(token >= 0, t.float32)
+                count = t.reduce_sum(known, axis=1, keepdims=True)
+                share = t.math.divide_no_nan(known, count)
+                index = t.where(token >= 0, token + offset, pad)
+                indices.append(index.to_tensor(default_value=self.n_tokens))
+                values.append(share.to_tensor(default_value=0.0))
+        index = t.concat(indices, axis=1)
+        value = t.concat(values, axis=1)
+        # unknown entries point at the zero row with value 0, as in NumPy
+        return [t.where(value != 0, index, pad), value]
+
+
+def input_name(ref):
+    """The SavedModel input name of a feature column."""
+    if not isinstance(ref, str):
+        return f"column_{ref}"
+    name = "".join(c if c.isalnum() or c in "_.-" else "_" for c in ref)
+    if not name[:1].isalnum() or name in ("user", "item", "time", "k"):
+        name = f"feature_{name}"  # a valid name, apart from the other inputs
+    return name
 
 
 class _TimeFeatures:

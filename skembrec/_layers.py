@@ -25,3 +25,14 @@ class SparseEmbedding(keras_.layers.Embedding):
             inputs = keras_.ops.cast(inputs, "int32")
         outputs = tf_.gather(self.embeddings.value, inputs)
         return keras_.ops.cast(outputs, dtype=self.compute_dtype)
+
+
+def feature_bag(index, value, layer):
+    """The bags' embeddings summed with their values as weights: ``(batch, dim)``.
+
+    ``index`` and ``value`` are ``(batch, width)`` (see :mod:`._features`);
+    padding and unknown entries have value 0 and read the table's zero row.
+    """
+    rows = layer(index)
+    weights = keras_.ops.cast(keras_.ops.expand_dims(value, -1), rows.dtype)
+    return keras_.ops.sum(rows * weights, axis=1)

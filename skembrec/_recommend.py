@@ -29,16 +29,21 @@ class RecommenderMixin:
         """Ranking scores of every item for each user: float64 ``(n_users, n_items)``.
 
         One call of the model over the flattened (user, item) pairs; a
-        time-aware model ranks the items as of the last day of fit.
+        time-aware model ranks the items as of the last day of fit, and side
+        features are those of each id's last rating in fit (none for an
+        unknown user).
         """
         n_items = len(state.item_vocab)
         users = np.repeat(np.asarray(user_index, dtype=np.int64), n_items)
         items = np.tile(np.arange(n_items, dtype=np.int64), len(user_index))
-        extra = ()
+        extra = []
         if state.time is not None:
             days = np.full(len(items), state.time.last_day())
-            extra = (state.time.transform(days, users),)
-        scores = self._output(users, items, extra, rank=True)
+            extra.append(state.time.transform(days, users))
+        for side, index in (("user", users), ("item", items)):
+            if (state.features or {}).get(side) is not None:
+                extra.extend(state.features[side].bags_of(index))
+        scores = self._output(users, items, tuple(extra), rank=True)
         return np.asarray(scores, dtype=np.float64).reshape(len(user_index), n_items)
 
     def recommend(self, users, n=10, *, exclude_seen=True):

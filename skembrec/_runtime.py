@@ -36,14 +36,19 @@ class GraphSpec:
         The fitted target encoder (``mean``/``scale`` or ``n_classes``).
     n_users, n_items : int
         Vocabulary sizes; tables have one more row, for unknown ids.
+    features : dict
+        ``{"user": SideFeatures or None, "item": ...}``: the side features
+        of the fit (:mod:`._features`).
     """
 
-    def __init__(self, params, target, n_users, n_items, rng):
+    def __init__(self, params, target, n_users, n_items, rng, features=None):
         self.params = SimpleNamespace(**params)
         self.target = target
         self.n_users = n_users
         self.n_items = n_items
+        self.features = features or {"user": None, "item": None}
         self._rng = rng
+        self._inputs = None
 
     def seed(self):
         """A fresh integer seed for an initialiser or a dropout layer."""
@@ -51,14 +56,46 @@ class GraphSpec:
 
     def inputs(self):
         """Keras inputs ``(user, item, time)``; ``time`` is None unless the
-        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`."""
-        k = keras()
-        user = k.Input(shape=(), dtype="int32", name="user")
-        item = k.Input(shape=(), dtype="int32", name="item")
-        time_ = None
-        if self.params.time_column is not None:
-            time_ = k.Input(shape=(2,), dtype="float32", name="time")
-        return user, item, time_
+        model is time-aware, else the ``(n, 2)`` features of :mod:`._time`.
+
+        Made once per spec, with the side-feature inputs (see
+        :meth:`feature_inputs`); :meth:`model_inputs` lists them all in the
+        order the model takes them.
+        """
+        if self._inputs is None:
+            k = keras()
+            inputs = {"user": k.Input(shape=(), dtype="int32", name="user"),
+                      "item": k.Input(shape=(), dtype="int32", name="item")}
+            if self.params.time_column is not None:
+                inputs["time"] = k.Input(shape=(2,), dtype="float32", name="time")
+            for side in ("user", "item"):
+                if self.features.get(side) is not None:
+                    inputs[f"{side}_features"] = (
+                        k.Input(shape=(None,), dtype="int32", name=f"{side}_feature_index"),
+                        k.Input(shape=(None,), dtype="float32",
+                                name=f"{side}_feature_value"))
+            self._inputs = inputs
+        return self._inputs["user"], self._inputs["item"], self._inputs.get("time")
+
+    def feature_inputs(self, side):
+        """``(index, value)`` Keras inputs of a side's feature bags, and the
+        number of tokens of its table (the table needs one more row); None
+        without features on that side."""
+        self.inputs()
+        pair = self._inputs.get(f"{side}_features")
+        return None if pair is None else (*pair, self.features[side].n_tokens)
+
+    def model_inputs(self):
+        """Every input the model takes, in order: user, item, then (where the
+        fit has them) time, user feature index and value, item feature index
+        and value."""
+        self.inputs()
+        order = []
+        for key in ("user", "item", "time", "user_features", "item_features"):
+            value = self._inputs.get(key)
+            if value is not None:
+                order.extend(value if isinstance(value, tuple) else [value])
+        return order
 
 
 class Runtime:
@@ -75,7 +112,7 @@ class Runtime:
 def build(model_cls, state, rng):
     """A new runtime of ``state``'s graph, with freshly initialised tables."""
     spec = GraphSpec(state.params, state.target, len(state.user_vocab),
-                     len(state.item_vocab), rng)
+                     len(state.item_vocab), rng, features=state.features)
     model, tables = model_cls._build_graph(spec)
     return Runtime(model, tables, built_with=dict(state.params))
 

@@ -22,6 +22,9 @@ class FittedState:
         The fitted target encoder.
     time : TimeFeatures or None
         Per-user date statistics of a time-aware model.
+    features : dict or None
+        ``{"user": SideFeatures or None, "item": ...}``: the encoding of the
+        side-feature columns (None when the fit has none).
     seen : scipy.sparse.csr_matrix or None
         The rated (user, item) pairs (None after a fit from shards).
     weights : list of ndarray or None
@@ -40,6 +43,7 @@ class FittedState:
     item_vocab: object
     target: object
     time: object = None
+    features: dict = None
     seen: object = None
     weights: list = None
     optimizer: dict = None

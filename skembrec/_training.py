@@ -31,10 +31,12 @@ class Table:
     ----------
     variable : keras.Variable
         The table, ``n + 1`` rows: one per id and a last one for unknown ids.
-    side : {"user", "item"}
+    side : {"user", "item", "user_features", "item_features"}
         Which input indexes it: the graph must read the table exactly once
         per rating, through that index, so that its gradient's rows are the
-        batch's ids in batch order.
+        batch's ids in batch order. A feature table is read once per rating
+        through that rating's bag of feature indices (``(batch, width)``),
+        so its gradient's rows are the bags' entries in row-major order.
     unknown : {"zero", "mean"}, default="zero"
         What the last row holds after training: zeros (an unknown id adds
         nothing: biases, drifts) or the mean of the learnt rows (an unknown
@@ -42,12 +44,15 @@ class Table:
     reg_scale : float, default=1.0
         The table's L2 coefficient, as a multiple of the estimator's ``reg``,
         applied to the rows a batch touches.
+    lr_scale : float, default=1.0
+        The table's step size, as a multiple of the optimizer's.
     """
 
     variable: object
     side: str
     unknown: str = "zero"
     reg_scale: float = 1.0
+    lr_scale: float = 1.0
 
 
 def fill_unknown_rows(tables):
@@ -92,14 +97,15 @@ class _Optimizer:
         self._beta1_power = 0.9**t
         self._beta2_power = 0.999**t
 
-    def sparse(self, var, indices, grad):
+    def sparse(self, var, indices, grad, lr_scale=1.0):
         """Update only ``var[indices]``; ``indices`` are unique."""
         tf_ = tf()
         raw = tf_.raw_ops
         slots = self.slots[var.ref()]
+        base_lr = self.lr if lr_scale == 1.0 else self.lr * lr_scale
         if self.name == "adagrad":
             raw.ResourceSparseApplyAdagradV2(
-                var=var.handle, accum=slots[0].handle, lr=self.lr,
+                var=var.handle, accum=slots[0].handle, lr=base_lr,
                 epsilon=tf_.constant(1e-7), grad=grad, indices=indices)
         elif self.name == "adam":
             # lazy Adam: moments of the touched rows only
@@ -108,7 +114,7 @@ class _Optimizer:
             v_rows = 0.999 * tf_.gather(v, indices) + 0.001 * tf_.square(grad)
             raw.ResourceScatterUpdate(resource=m.handle, indices=indices, updates=m_rows)
             raw.ResourceScatterUpdate(resource=v.handle, indices=indices, updates=v_rows)
-            lr = self.lr * tf_.sqrt(1 - self._beta2_power) / (1 - self._beta1_power)
+            lr = base_lr * tf_.sqrt(1 - self._beta2_power) / (1 - self._beta1_power)
             raw.ResourceScatterSub(resource=var.handle, indices=indices,
                                    updates=lr * m_rows / (tf_.sqrt(v_rows) + 1e-7))
         elif self.name == "adamax":
@@ -118,12 +124,12 @@ class _Optimizer:
             u_rows = tf_.maximum(0.999 * tf_.gather(u, indices), tf_.abs(grad))
             raw.ResourceScatterUpdate(resource=m.handle, indices=indices, updates=m_rows)
             raw.ResourceScatterUpdate(resource=u.handle, indices=indices, updates=u_rows)
-            lr = self.lr / (1 - self._beta1_power)
+            lr = base_lr / (1 - self._beta1_power)
             raw.ResourceScatterSub(resource=var.handle, indices=indices,
                                    updates=lr * m_rows / (u_rows + 1e-7))
         else:
             raw.ResourceScatterSub(resource=var.handle, indices=indices,
-                                   updates=self.lr * grad)
+                                   updates=base_lr * grad)
 
     def dense(self, var, grad):
         tf_ = tf()
@@ -335,7 +341,16 @@ class Trainer:
         for table, var, grad in zip(self.tables, self._table_vars, grads[:n_tables]):
             if grad is None:
                 continue
-            unique, position, n_unique, row_share = sides[table.side]
+            if table.side in sides:
+                unique, position, n_unique, row_share = sides[table.side]
+            else:
+                # a feature table: the gradient's rows are the batch's bags,
+                # row-major, each entry weighing as much as its rating
+                unique, position = tf_.unique(grad.indices)
+                n_unique = tf_.shape(unique)[0]
+                width = tf_.shape(grad.indices)[0] // tf_.maximum(tf_.shape(share)[0], 1)
+                row_share = tf_.math.unsorted_segment_sum(
+                    tf_.repeat(share, width), position, n_unique)
             # sum the rows of duplicate ids so each touched row is updated once
             summed = tf_.math.unsorted_segment_sum(grad.values, position, n_unique)
             if self._regularised and table.reg_scale > 0:
@@ -344,7 +359,7 @@ class Trainer:
                 rows = tf_.gather(var, unique)
                 summed += (2.0 * table.reg_scale * self._reg) * tf_.reshape(
                     row_share, [-1] + [1] * (len(var.shape) - 1)) * rows
-            self.optimizer.sparse(var, unique, summed)
+            self.optimizer.sparse(var, unique, summed, table.lr_scale)
         for var, grad in zip(self._dense_vars, grads[n_tables:]):
             if grad is not None:
                 self.optimizer.dense(var, tf_.convert_to_tensor(grad))
@@ -434,7 +449,8 @@ class Trainer:
 def to_tensors(users, items, target, weight, target_dtype, extra=()):
     """Move one dataset into (device) memory once, for all its epochs.
 
-    ``extra`` holds further float inputs of the model, one row per rating.
+    ``extra`` holds further inputs of the model, one row per rating:
+    integer arrays (feature indices) become int32, others float32.
     """
     tf_ = tf()
     return {
@@ -442,7 +458,8 @@ def to_tensors(users, items, target, weight, target_dtype, extra=()):
         "items": tf_.constant(items, dtype=tf_.int32),
         "target": tf_.constant(target, dtype=target_dtype),
         "weight": tf_.constant(weight, dtype=tf_.float32),
-        "extra": tuple(tf_.constant(x, dtype=tf_.float32) for x in extra),
+        "extra": tuple(tf_.constant(x, dtype=tf_.int32 if np.asarray(x).dtype.kind in "iu"
+                                    else tf_.float32) for x in extra),
     }
 
 
@@ -534,12 +551,13 @@ class Progress:
 
 
 def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss, reg,
-                     steps=200, learning_rate=0.05):
+                     extra=(), steps=200, learning_rate=0.05):
     """Fit the rows ``folded`` of the embedding ``table`` to these ratings alone.
 
     Full-batch Adam steps, compiled into one graph, on the training loss
     (``loss``: ``"squared_error"`` or ``"cross_entropy"``) with the
-    per-rating L2 penalty ``reg``. The model runs in inference mode (no
+    per-rating L2 penalty ``reg``; ``extra`` holds the model's further
+    inputs for these ratings. The model runs in inference mode (no
     dropout, batch-normalisation statistics untouched), the gradient reaches
     only the folded rows, and only they are written: every other value of
     the model stays bit for bit. Returns the new rows.
@@ -554,6 +572,8 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
     folded_t = tf_.constant(folded[:, None], tf_.int64)
     share = tf_.constant(weight / weight.sum(), tf_.float32)
     target_t = tf_.constant(target, tf_.float32)
+    extra_t = tuple(tf_.constant(x, tf_.int32 if np.asarray(x).dtype.kind in "iu"
+                                 else tf_.float32) for x in extra)
     width = int(variable.shape[1])
     m = tf_.Variable(tf_.zeros((len(folded), width)))
     v = tf_.Variable(tf_.zeros((len(folded), width)))
@@ -570,7 +590,7 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
     def run():
         for step in tf_.range(1, steps + 1):
             with tf_.GradientTape() as tape:
-                output = model([users_t, items_t], training=False)
+                output = model([users_t, items_t, *extra_t], training=False)
                 rows = tf_.gather(variable, users_t)
                 total = tf_.reduce_sum(share * example_loss(output)) + reg * tf_.reduce_sum(
                     share * tf_.reduce_sum(tf_.square(rows), axis=1))

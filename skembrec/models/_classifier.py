@@ -33,6 +33,7 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     ${dense}
     ${common}
     ${time}
+    ${features}
     decision : {"mode", "median"}, default="mode"
         How ``predict`` turns the distribution into one label. ``"mode"``
         is the most probable class, the right choice for accuracy.
@@ -82,6 +83,11 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     (2, 5)
     """
 
+    _doc_feature_effect = (
+        "feeds each side's bag of feature embeddings into the dense layers beside the id "
+        "embeddings, so an unknown id with features is predicted from them and the "
+        "average id embedding"
+    )
     _doc_time_effect = (
         "concatenates the two features to the embeddings, before the first dense layer")
 
@@ -124,6 +130,9 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         verbose=0,
         warm_start=False,
         time_column=None,
+        user_features=None,
+        item_features=None,
+        feature_separator="|",
         decision="mode",
     ):
         self.n_factors = n_factors
@@ -148,6 +157,9 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         self.verbose = verbose
         self.warm_start = warm_start
         self.time_column = time_column
+        self.user_features = user_features
+        self.item_features = item_features
+        self.feature_separator = feature_separator
         self.decision = decision
 
     # -- targets ---------------------------------------------------------------

@@ -26,7 +26,8 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
     }
     # dropout too: turning it on or off adds or removes a layer's random state
     _architecture = ("n_factors", "user_factors", "item_factors", "hidden_layer_sizes",
-                     "activation", "batch_norm", "dropout", "time_column")
+                     "activation", "batch_norm", "dropout", "time_column", "user_features",
+                     "item_features", "feature_separator")
 
     @classmethod
     def _output_layer(cls, k, x, spec, regularizer):
@@ -34,17 +35,17 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         raise NotImplementedError
 
     @classmethod
-    def _fold_in_rows(cls, model, state, folded, users, items, target, weight):
+    def _fold_in_rows(cls, model, state, folded, users, items, target, weight, extra):
         """The folded users' embeddings, from where they stand (a new user:
         the average user) by full-batch steps on their ratings alone."""
         table = model.get_layer("user_embedding").embeddings
         return {"user_embedding": fold_in_by_steps(
             model, table, folded, users, items, target, weight, loss=state.target.loss,
-            reg=float(state.params["reg"]))}
+            reg=float(state.params["reg"]), extra=extra)}
 
     @classmethod
     def _build_graph(cls, spec):
-        from .._layers import SparseEmbedding
+        from .._layers import SparseEmbedding, feature_bag
 
         k = keras()
         p = spec.params
@@ -58,6 +59,17 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         pu = table(spec.n_users, p.user_factors or p.n_factors, "user_embedding")
         qi = table(spec.n_items, p.item_factors or p.n_factors, "item_embedding")
         parts = [pu(user), qi(item)] + ([time_] if time_ is not None else [])
+        feature_tables = []
+        # each side's features: the weighted sum of its tokens' embeddings,
+        # beside the id embeddings (an unknown token reads the zero row)
+        for side, size in (("user", p.user_factors), ("item", p.item_factors)):
+            bag = spec.feature_inputs(side)
+            if bag is None:
+                continue
+            index, value, n_tokens = bag
+            features = table(n_tokens, size or p.n_factors, f"{side}_feature_embedding")
+            parts.append(feature_bag(index, value, features))
+            feature_tables.append(Table(features.embeddings, f"{side}_features"))
         x = k.layers.Concatenate(name="concat")(parts)
         regularizer = k.regularizers.L2(p.alpha) if p.alpha > 0 else None
         for depth, units in enumerate(sizes):
@@ -76,6 +88,5 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         output = cls._output_layer(k, x, spec, regularizer)
         # an unknown user or item reads the average embedding of its table
         tables = [Table(pu.embeddings, "user", unknown="mean"),
-                  Table(qi.embeddings, "item", unknown="mean")]
-        inputs = [user, item] + ([time_] if time_ is not None else [])
-        return k.Model(inputs, output, name=cls.__name__.lower()), tables
+                  Table(qi.embeddings, "item", unknown="mean"), *feature_tables]
+        return k.Model(spec.model_inputs(), output, name=cls.__name__.lower()), tables

@@ -92,6 +92,23 @@ TIME_PARAMETER = """
         fit has no drift.
 """
 
+# ``${feature_effect}``: how the model uses the feature bags
+FEATURE_PARAMETERS = """
+    user_features, item_features : list of str or int, or None, default=None
+        Columns of ``X`` (names, or positions after the two id columns) that
+        hold attributes of the rating's user or item (a single name is one
+        column). Each column's kind is read from the fit data: numbers are
+        standardised; strings of which some hold ``feature_separator`` are
+        multi-valued (``"Action|Comedy"``: the mean of its parts' tokens);
+        anything else (strings, booleans, a pandas ``category`` column) is
+        categorical, one token per value. The features are read from every
+        row of ``X``, in fit and in predict: a user or item unseen in fit but
+        given with its features gets a prediction from them (cold start); a
+        value unseen in fit, or missing, contributes nothing. The model
+        ${feature_effect}.
+    feature_separator : str, default="|"
+        The separator of the parts of a multi-valued feature.
+"""
 
 DENSE_PARAMETERS = """
     user_factors, item_factors : int or None, default=None
@@ -117,7 +134,8 @@ def _default(value):
 def fill_doc(cls):
     """Class decorator: fill the docstring template of an estimator class."""
     blocks = {"common": COMMON_PARAMETERS, "dense": DENSE_PARAMETERS,
-              "time": TIME_PARAMETER, "table": PARAMETER_TABLE}
+              "time": TIME_PARAMETER, "features": FEATURE_PARAMETERS,
+              "table": PARAMETER_TABLE}
     # the table keeps its blank lines around it; the parameter blocks are
     # inserted at the indentation of their placeholder
     doc = Template(cls.__doc__).safe_substitute(
@@ -126,6 +144,7 @@ def fill_doc(cls):
                 for name, p in inspect.signature(cls.__init__).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     defaults["time_effect"] = cls._doc_time_effect
+    defaults["feature_effect"] = cls._doc_feature_effect
     doc = Template(doc).safe_substitute(defaults)
     doc = Template(doc).substitute(defaults)  # a block may name a default too
     cls.__doc__ = doc

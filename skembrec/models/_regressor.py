@@ -26,6 +26,7 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     clip_predictions : bool, default=True
         Clip predictions to the rating range seen in fit.
     ${time}
+    ${features}
 
     Attributes
     ----------
@@ -70,6 +71,11 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
     (3,)
     """
 
+    _doc_feature_effect = (
+        "feeds each side's bag of feature embeddings into the dense layers beside the id "
+        "embeddings, so an unknown id with features is predicted from them and the "
+        "average id embedding"
+    )
     _doc_time_effect = (
         "concatenates the two features to the embeddings, before the first dense layer")
 
@@ -104,6 +110,9 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         warm_start=False,
         clip_predictions=True,
         time_column=None,
+        user_features=None,
+        item_features=None,
+        feature_separator="|",
     ):
         self.n_factors = n_factors
         self.user_factors = user_factors
@@ -128,6 +137,9 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
         self.verbose = verbose
         self.warm_start = warm_start
         self.time_column = time_column
+        self.user_features = user_features
+        self.item_features = item_features
+        self.feature_separator = feature_separator
 
     @classmethod
     def _output_layer(cls, k, x, spec, regularizer):
