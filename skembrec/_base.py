@@ -61,7 +61,8 @@ from ._vocab import IdVocabulary
 _PREDICT_CHUNK = 1 << 18
 # parameters added since the first saved files, with the value that
 # reproduces what those files' models did
-_LATER_PARAMETERS = {"user_features": None, "item_features": None, "feature_separator": "|"}
+_LATER_PARAMETERS = {"user_features": None, "item_features": None, "feature_separator": "|",
+                     "id_dropout": 0.0}
 
 _REGISTRY = {}
 
@@ -217,6 +218,10 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         the folded users too. The folded users then work in ``predict``,
         ``recommend``, ``save`` and pickling like fitted ones. Ratings of
         items unknown to the fit carry no information here and are ignored.
+        With side features, the folded users' feature contributions stay
+        as fitted and their rows solve for the rest. A time-aware model
+        counts the folded ratings' dates in those users' time statistics;
+        FunkMF solves each one's drift with its factors and bias.
 
         Parameters
         ----------
@@ -238,7 +243,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         NotImplementedError
             For a model without a fold-in rule.
         ValueError
-            For a time-aware model, or on bad input.
+            On bad input.
         """
         state = self._fitted_state()
         name = type(self).__name__
@@ -246,10 +251,6 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             raise NotImplementedError(
                 f"{name}.fold_in is not available yet; use partial_fit or a warm "
                 "start to add users")
-        if state.time is not None:
-            raise ValueError(f"fold_in does not support time-aware models yet "
-                             f"(this {name} was fitted with time_column="
-                             f"{state.params['time_column']!r})")
         table = _validation.check_X(self, X, reset=False)
         users_raw = table.ids("user", fitting=True)
         items_raw = table.ids("item", fitting=False)
@@ -265,16 +266,14 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         weights, optimizer = self._current_values()
         new_state = dataclasses.replace(
             state, user_vocab=user_vocab, weights=None, optimizer=None,
+            time=copy.deepcopy(state.time),
             features=None if state.features is None else dict(state.features),
             seen=None if state.seen is None else merge_seen(
                 state.seen, users, items, len(user_vocab), len(state.item_vocab)))
-        extra = self._extra_inputs(table, users, items, new_state, fitting=False)
-        if new_state.features is not None and new_state.features["user"] is not None:
-            # the folded users' bags, for recommend (the items' stay as fitted)
-            index, value = extra[-4:-2] if new_state.features["item"] is not None \
-                else extra[-2:]
-            new_state.features["user"] = new_state.features["user"].with_rows(
-                users, index, value, len(user_vocab))
+        # the folded users' dates and feature bags are theirs to record; the
+        # items' bags stay as fitted
+        extra = self._extra_inputs(table, users, items, new_state, fitting=True,
+                                   record=("user",))
         runtime = _runtime.build(type(self), new_state, check_random_state(0))
         _runtime.copy_weights(old, runtime, weights)
         # a new user starts from the fallback an unknown user gets
@@ -457,17 +456,20 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             state.time.add(days, users, n_users)
         return (state.time.transform(days, users),)
 
-    def _extra_inputs(self, table, users, items, state, *, fitting, reset=False):
+    def _extra_inputs(self, table, users, items, state, *, fitting, reset=False,
+                      record=("user", "item")):
         """The model's inputs after the ids, in the graph's order: the time
         features of a time-aware model, then each side's feature bags. With
-        ``fitting``, the bags of the rows' ids are recorded (for recommend)."""
+        ``fitting``, the rows' dates count in the users' time statistics and
+        the bags of the rows' ids (on the sides in ``record``) are recorded,
+        for recommend."""
         extra = list(self._time_features(table, users, state, fitting=fitting, reset=reset))
         for side, codes in (("user", users), ("item", items)):
             features = (state.features or {}).get(side)
             if features is None:
                 continue
             index, value = features.transform(table, f"{side}_features")
-            if fitting:
+            if fitting and side in record:
                 n_ids = len(state.user_vocab if side == "user" else state.item_vocab)
                 state.features[side] = features.with_rows(codes, index, value, n_ids)
             extra += [index, value]
@@ -634,10 +636,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if cls is not BaseEmbeddingModel and not issubclass(target_cls, cls):
             raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
         params, state, inputs = from_archive(header, arrays, path, target_cls._target)
+        known = target_cls().get_params(deep=False)
         for given in (params, state.params):
             # files written before a parameter existed fit with its default
             for name, default in _LATER_PARAMETERS.items():
-                given.setdefault(name, default)
+                if name in known:
+                    given.setdefault(name, default)
         _check_params(target_cls, params, path, "current")
         # the fit's parameters build the graph: each is checked as fit checks it
         _check_params(target_cls, state.params, path, "fit", validate=True)

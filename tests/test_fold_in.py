@@ -113,10 +113,6 @@ def test_what_fold_in_refuses(fitted, split):
         FunkMF().fold_in(X[fold], y[fold])
     with pytest.raises(ValueError, match="NaN"):
         pickle.loads(pickle.dumps(fitted)).fold_in(X[fold], np.full(fold.sum(), np.nan))
-    timed = np.column_stack([X, np.arange(len(y))])
-    aware = FunkMF(n_epochs=1, time_column=2).fit(timed[train], y[train])
-    with pytest.raises(ValueError, match="time-aware"):
-        aware.fold_in(timed[fold], y[fold])
     with pytest.raises(ValueError, match="sample_weight"):
         pickle.loads(pickle.dumps(fitted)).fold_in(X[fold], y[fold],
                                                    sample_weight=np.zeros(fold.sum()))
@@ -134,3 +130,27 @@ def test_dense_models_fold_in_by_steps_on_those_rows_only(cls, split):
     assert _rmse(model, X[test], y[test]) < 0.97 * cold
     np.testing.assert_array_equal(model.predict(X[train]), before)
     np.testing.assert_array_equal(model.item_embeddings_, weights)
+
+
+@pytest.mark.parametrize("cls, params", [
+    (FunkMF, {"n_time_bins": 3}), (EmbeddingRegressor, {"hidden_layer_sizes": (16,)})])
+def test_time_aware_models_fold_in(cls, params, split):
+    X, y, train, fold, test = split
+    # each user's ratings spread over a year; later ones rated higher
+    days = np.random.default_rng(2).uniform(0, 365, len(y))
+    timed = np.column_stack([X, 1e9 + days * 86_400])
+    y = np.clip(y + (days - 182) / 365, 1, 5)
+    model = cls(n_epochs=10, time_column=2, random_state=0, **params).fit(timed[train],
+                                                                          y[train])
+    others = model.predict(timed[train])
+    cold = _rmse(model, timed[test], y[test])
+    before = model._state.time.user_count.copy()
+    model.fold_in(timed[fold], y[fold])
+    np.testing.assert_array_equal(model.predict(timed[train]), others)
+    assert _rmse(model, timed[test], y[test]) < cold
+    # the folded users' dates are counted, the others' statistics untouched
+    np.testing.assert_array_equal(model._state.time.user_count[:len(before)], before)
+    assert model._state.time.user_count[len(before):].sum() == fold.sum()
+    if cls is FunkMF:
+        # the drift is solved with the factors: it is not left at zero
+        assert np.abs(model._table("user_drift")[len(before):]).max() > 0
