@@ -36,3 +36,24 @@ def feature_bag(index, value, layer):
     rows = layer(index)
     weights = keras_.ops.cast(keras_.ops.expand_dims(value, -1), rows.dtype)
     return keras_.ops.sum(rows * weights, axis=1)
+
+
+class RowKeep(keras_.layers.Layer):
+    """In training, a per-row 0/1 mask: 1 with probability ``1 - rate``.
+
+    Multiplying an id's embedding and bias by it trains the side features
+    to predict without the id, on the share ``rate`` of the ratings: what
+    they must do for an id unseen in fit. Outside training, ones.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.seed_generator = keras_.random.SeedGenerator(seed)
+
+    def call(self, index, training=False):
+        ones = keras_.ops.ones(keras_.ops.shape(index), dtype="float32")
+        if not training or self.rate == 0:
+            return ones
+        draw = keras_.random.uniform(keras_.ops.shape(index), seed=self.seed_generator)
+        return keras_.ops.cast(draw >= self.rate, "float32")

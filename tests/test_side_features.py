@@ -256,3 +256,18 @@ def test_export_takes_the_feature_columns(cls, tmp_path):
     got = served.signatures["recommend"](user=tf.constant([0, 1, 99_999], tf.int64),
                                          k=tf.constant(5))
     np.testing.assert_array_equal(got["items"].numpy(), model.recommend([0, 1, 99_999], 5))
+
+
+def test_id_dropout_trains_the_features_to_predict_alone():
+    X, y = ratings()
+    cold = X["item"] >= 80
+    plain = make(FunkMF, **FEATURES).fit(X[~cold], y[~cold])
+    dropped = make(FunkMF, id_dropout=0.5, **FEATURES).fit(X[~cold], y[~cold])
+    assert rmse(y[cold], dropped.predict(X[cold])) < rmse(y[cold], plain.predict(X[cold]))
+    # only in training: predictions are deterministic
+    np.testing.assert_array_equal(dropped.predict(X.head(20)), dropped.predict(X.head(20)))
+    # no features, no effect
+    a = make(FunkMF, n_epochs=2).fit(X[["user", "item"]], y)
+    b = make(FunkMF, n_epochs=2, id_dropout=0.5).fit(X[["user", "item"]], y)
+    np.testing.assert_array_equal(a.predict(X.head(20)[["user", "item"]]),
+                                  b.predict(X.head(20)[["user", "item"]]))
