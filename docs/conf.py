@@ -62,7 +62,8 @@ numpydoc_attributes_as_param_list = True
 # -- the API page, from each module's __all__ --------------------------------
 # (module, section title, names listed first; the rest of __all__ follows)
 API_SECTIONS = [
-    ("skembrec", "estimators", ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier"]),
+    ("skembrec", "estimators",
+     ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier", "AutoRec"]),
     ("skembrec.model_selection", "splitters",
      ["TemporalProbeSplit", "UserHoldoutSplit", "TimeCutoffSplit", "ItemHoldoutSplit",
       "ColdUserSplit"]),

@@ -7,13 +7,15 @@ first use, and TensorFlow starts only when a model is first built.
 from ._version import __version__
 
 __all__ = [
+    "AutoRec",
     "EmbeddingClassifier",
     "EmbeddingRegressor",
     "FunkMF",
     "PopularityRecommender",
     "__version__",
 ]
-_MODELS = ("EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "PopularityRecommender")
+_MODELS = ("AutoRec", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
+           "PopularityRecommender")
 
 
 def __getattr__(name):

@@ -66,6 +66,11 @@ def to_archive(class_name, params, state, inputs):
     if state.seen is not None:
         arrays["seen_indptr"], arrays["seen_indices"] = state.seen.indptr, state.seen.indices
         header["seen_shape"] = list(state.seen.shape)
+    if state.ratings is not None:
+        ratings = state.ratings
+        arrays["ratings_indptr"], arrays["ratings_indices"] = ratings.indptr, ratings.indices
+        arrays["ratings_data"] = ratings.data
+        header["ratings_shape"] = list(ratings.shape)
     return header, arrays
 
 
@@ -156,6 +161,9 @@ def _from_archive(header, arrays, target_kind):
         indices, indptr = _array(arrays, "seen_indices"), _array(arrays, "seen_indptr")
         seen = csr_matrix((np.ones(len(indices), dtype=np.bool_), indices, indptr),
                           shape=shape)
+    ratings = None
+    if "ratings_shape" in header:
+        ratings = _ratings(header, arrays, len(user_vocab), len(item_vocab))
     history = from_json(_mapping(header, "history"))
     state = FittedState(params=fit_params, user_vocab=user_vocab, item_vocab=item_vocab,
                         target=target, time=time, features=features, seen=seen,
@@ -163,8 +171,28 @@ def _from_archive(header, arrays, target_kind):
                         optimizer=optimizer,
                         history={"loss": list(history["loss"]),
                                  "val_loss": list(history["val_loss"])},
-                        n_iter=_int(header["n_iter"], "n_iter", 0))
+                        n_iter=_int(header["n_iter"], "n_iter", 0), ratings=ratings)
     return params, state, inputs
+
+
+def _ratings(header, arrays, n_users, n_items):
+    """The item x user rating matrix a model's graph reads, checked entry by entry."""
+    shape = tuple(_int(v, "ratings_shape", 0) for v in header["ratings_shape"])
+    if shape != (n_items, n_users):
+        raise ValueError("the rating matrix does not match the vocabularies")
+    indptr, indices = _array(arrays, "ratings_indptr"), _array(arrays, "ratings_indices")
+    data = _array(arrays, "ratings_data")
+    if not (indptr.dtype.kind in "iu" and indices.dtype.kind in "iu"
+            and data.dtype.kind == "f" and np.isfinite(data).all()):
+        raise ValueError("the rating matrix must hold integer indices and finite values")
+    if (indptr.shape != (n_items + 1,) or indices.shape != data.shape or indptr[0] != 0
+            or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)
+            or (len(indices) and (indices.min() < 0 or indices.max() >= n_users))):
+        raise ValueError("the rating matrix's indices are inconsistent")
+    matrix = csr_matrix((data.astype(np.float32), indices, indptr), shape=shape)
+    if not matrix.has_canonical_format:
+        raise ValueError("the rating matrix has unsorted or repeated entries")
+    return matrix
 
 
 def _finite_numbers(array):

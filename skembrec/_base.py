@@ -21,6 +21,13 @@ A model class says three things and nothing else:
     raises a ``ValueError``; every other parameter is a training setting
     that warm start and ``partial_fit`` honour as they are now.
 
+Two optional hooks serve a model that is not trained rating by rating
+(:class:`~skembrec.AutoRec`): ``_reads_ratings = True`` keeps the training
+ratings in the fitted state (``FittedState.ratings``, handed to the graph as
+``spec.ratings``), and ``_trainer_class()`` names its training path, a peer
+of :class:`~skembrec._training.Trainer` with the same constructor and entry
+points (``prepare``, ``run_epoch``, ``validation_loss``, the optimizer state).
+
 The fitted state
 ----------------
 Everything a fit decides is one :class:`FittedState` (plain Python and
@@ -46,14 +53,13 @@ from ._features import SideFeatures, check_feature_refs
 from ._recommend import RecommenderMixin
 from ._runtime import Runtime
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
-from ._state import FittedState, fitted_state, merge_seen
+from ._state import FittedState, fitted_state, merge_ratings, merge_seen
 from ._targets import RegressionTarget
 from ._training import (
     OPTIMIZERS,
     fill_unknown_rows,
     run_epochs,
     split_validation,
-    to_tensors,
 )
 from ._version import __version__
 from ._vocab import IdVocabulary
@@ -97,6 +103,9 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     _architecture = ("n_factors", "time_column", "user_features", "item_features",
                      "feature_separator")
     _partial_fit_params = ()
+    # a graph that reads the training ratings at prediction time (AutoRec):
+    # fit keeps them in the fitted state (``FittedState.ratings``)
+    _reads_ratings = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -354,6 +363,13 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             target.check_weights(encoded, weight, type(self).__name__)
             extra = self._extra_inputs(table, users, items, state, fitting=True,
                                        reset=not resume)
+            if self._reads_ratings:
+                # the graph reads the ratings themselves: they are fitted state
+                state.ratings = merge_ratings(old.ratings if resume else None, users, items,
+                                              encoded, weight, len(state.user_vocab),
+                                              len(state.item_vocab))
+                if state.ratings.nnz == 0:
+                    raise ValueError("sample_weight must give some rating a positive weight")
             if resume:
                 runtime = _runtime.resume(type(self), self._live(), state, *snapshot, rng)
             else:
@@ -380,7 +396,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if y is not None or sample_weight is not None:
             raise ValueError("the ratings come from the shards: call fit(shards) "
                              "without y or sample_weight")
-        if self._target is not RegressionTarget:
+        if self._target is not RegressionTarget or self._reads_ratings:
             raise TypeError(f"{name} cannot fit from shards; FunkMF and "
                             "EmbeddingRegressor can")
         if self.early_stopping or self.warm_start:
@@ -422,14 +438,14 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     def _train(self, state, runtime, users, items, target, weight, extra, n_epochs, rng):
         if weight is None:
             weight = np.ones(len(users), dtype=np.float32)
-        dtype = getattr(tf(), state.target.dtype)
         arrays = [users, items, target, weight, *extra]
-        val = None
+        held_out = None
         if self.early_stopping:
             arrays, held_out = split_validation(arrays, self.validation_fraction, rng)
-            val = to_tensors(*held_out[:4], dtype, tuple(held_out[4:]))
-        data = to_tensors(*arrays[:4], dtype, tuple(arrays[4:]))
         trainer = runtime.trainer
+        # the training path lays the data out as it consumes them (rating
+        # batches, or item rows for AutoRec)
+        data, val = trainer.prepare(arrays, held_out, state)
         self._record_epochs(state, *run_epochs(
             trainer, lambda seed: trainer.run_epoch(data, seed), n_epochs=n_epochs,
             first_epoch=state.n_iter, rng=rng, val=val, tol=self.tol,

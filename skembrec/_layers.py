@@ -57,3 +57,107 @@ class RowKeep(keras_.layers.Layer):
             return ones
         draw = keras_.random.uniform(keras_.ops.shape(index), seed=self.seed_generator)
         return keras_.ops.cast(draw >= self.rate, "float32")
+def _item_rows(indptr, rows):
+    """Entries of the CSR rows ``rows``: ``(positions, row_ids)``, both int64.
+
+    ``positions`` index the CSR's column and value arrays; ``row_ids`` say
+    which of ``rows`` (by position) each entry belongs to.
+    """
+    rows = tf_.cast(rows, tf_.int64)
+    ranges = tf_.ragged.range(tf_.gather(indptr, rows), tf_.gather(indptr, rows + 1))
+    return ranges.flat_values, ranges.value_rowids()
+
+
+class ItemAutoencoder(keras_.layers.Layer):
+    """I-AutoRec's encoder and decoder over the item x user rating matrix.
+
+    An item's code is ``activation(r_i V + b)``, ``r_i`` its (sparse) vector
+    of encoded ratings by the users; its reconstruction at user ``u`` is
+    ``code . W[u] + c[u]``. ``V`` and ``W`` have a row per user plus one for
+    unknown users (kept at zero). The layer holds the fitted rating matrix
+    as constants, so ``call([user, item])`` reconstructs the rows of the
+    items asked for (each distinct item once) and reads the users' entries;
+    an unknown user or item gives 0, the global mean in encoded units.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        Vocabulary sizes.
+    units : int
+        Size of the code.
+    activation : str
+        Keras activation of the code.
+    ratings : scipy.sparse.csr_matrix of shape (n_items, n_users)
+        The encoded ratings the model reads at prediction time.
+    input_offset : float
+        Added to every observed entry of the encoder's input (not to the
+        missing ones), so that a rating is distinguishable from no rating.
+    init_std : float
+        Standard deviation of the normal initialiser of ``V`` and ``W``.
+    seeds : tuple of int
+        Seeds of the two initialisers.
+    """
+
+    def __init__(self, n_users, n_items, units, activation, ratings, input_offset,
+                 init_std, seeds, **kwargs):
+        import numpy as np
+
+        super().__init__(dtype="float32", **kwargs)  # float32 under any policy
+        self.n_users, self.n_items, self.units = int(n_users), int(n_items), int(units)
+        self.activation = keras_.activations.get(activation)
+        self.input_offset = float(input_offset)
+        self.init_std = float(init_std)
+        self.seeds = tuple(seeds)
+        # one more, empty, row: the unknown item's
+        indptr = np.append(ratings.indptr, ratings.indptr[-1]).astype(np.int64)
+        self.matrix = (tf_.constant(indptr),
+                       tf_.constant(ratings.indices.astype(np.int64)),
+                       tf_.constant(ratings.data.astype(np.float32)))
+
+    def build(self, input_shape):
+        k = keras_
+
+        def normal(seed):
+            return k.initializers.RandomNormal(stddev=self.init_std, seed=seed)
+
+        width = self.n_users + 1
+        self.encoder_kernel = self.add_weight(
+            shape=(width, self.units), initializer=normal(self.seeds[0]), name="encoder_kernel")
+        self.encoder_bias = self.add_weight(shape=(self.units,), initializer="zeros",
+                                            name="encoder_bias")
+        self.decoder_kernel = self.add_weight(
+            shape=(width, self.units), initializer=normal(self.seeds[1]), name="decoder_kernel")
+        self.decoder_bias = self.add_weight(shape=(width,), initializer="zeros",
+                                            name="decoder_bias")
+
+    def encode(self, matrix, rows):
+        """Codes of the item ``rows`` of ``matrix`` (CSR ``(indptr, users, values)``)."""
+        indptr, users, values = matrix
+        positions, row_ids = _item_rows(indptr, rows)
+        inputs = tf_.SparseTensor(
+            tf_.stack([row_ids, tf_.gather(users, positions)], axis=1),
+            tf_.gather(values, positions) + self.input_offset,
+            tf_.stack([tf_.size(rows, out_type=tf_.int64), self.n_users + 1]))
+        hidden = tf_.sparse.sparse_dense_matmul(inputs, self.encoder_kernel.value)
+        return self.activation(hidden + self.encoder_bias.value)
+
+    def decode_at(self, codes, rows, users):
+        """Reconstructions of the code ``rows`` at ``users`` (one value per pair)."""
+        weights = tf_.gather(self.decoder_kernel.value, users)
+        return tf_.reduce_sum(tf_.gather(codes, rows) * weights, axis=-1) + tf_.gather(
+            self.decoder_bias.value, users)
+
+    def item_codes(self):
+        """The code of every item, ``(n_items, units)``."""
+        return self.encode(self.matrix, tf_.range(self.n_items, dtype=tf_.int64))
+
+    def call(self, inputs):
+        user, item = (tf_.cast(x, tf_.int32) for x in inputs)
+        unique, position = tf_.unique(item)
+        codes = self.encode(self.matrix, unique)
+        output = self.decode_at(codes, position, user)
+        known = (item >= 0) & (item < self.n_items) & (user >= 0) & (user < self.n_users)
+        return tf_.where(known, output, tf_.zeros_like(output))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[1][0],)

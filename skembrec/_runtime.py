@@ -39,14 +39,18 @@ class GraphSpec:
     features : dict
         ``{"user": SideFeatures or None, "item": ...}``: the side features
         of the fit (:mod:`._features`).
+    ratings : scipy.sparse.csr_matrix or None
+        The fitted state's item x user matrix of encoded ratings, for a
+        graph that reads the training ratings (``_reads_ratings``); else None.
     """
 
-    def __init__(self, params, target, n_users, n_items, rng, features=None):
+    def __init__(self, params, target, n_users, n_items, rng, features=None, ratings=None):
         self.params = SimpleNamespace(**params)
         self.target = target
         self.n_users = n_users
         self.n_items = n_items
         self.features = features or {"user": None, "item": None}
+        self.ratings = ratings
         self._rng = rng
         self._inputs = None
 
@@ -112,14 +116,22 @@ class Runtime:
 def build(model_cls, state, rng):
     """A new runtime of ``state``'s graph, with freshly initialised tables."""
     spec = GraphSpec(state.params, state.target, len(state.user_vocab),
-                     len(state.item_vocab), rng, features=state.features)
+                     len(state.item_vocab), rng, features=state.features,
+                     ratings=state.ratings)
     model, tables = model_cls._build_graph(spec)
     return Runtime(model, tables, built_with=dict(state.params))
 
 
 def attach_trainer(model_cls, runtime, params):
-    """Give ``runtime`` a trainer with the training settings in ``params``."""
-    runtime.trainer = Trainer(
+    """Give ``runtime`` a trainer with the training settings in ``params``.
+
+    The per-rating :class:`~skembrec._training.Trainer` unless the model
+    class names another training path (``_trainer_class``, e.g. AutoRec's
+    item batches) with the same constructor and entry points.
+    """
+    trainer_cls = getattr(model_cls, "_trainer_class", None)
+    trainer_cls = Trainer if trainer_cls is None else trainer_cls()
+    runtime.trainer = trainer_cls(
         runtime.model, runtime.tables, loss=model_cls._target.loss,
         optimizer=params["optimizer"], learning_rate=params["learning_rate"],
         reg=params["reg"], batch_size=params["batch_size"])
@@ -146,14 +158,15 @@ def resume(model_cls, old, state, weights, optimizer, rng):
 
     The current training settings apply; optimizer slots carry over (unless
     the optimizer changed); grown tables keep their learnt rows. A change of
-    a graph setting that is not architectural (``alpha``, ``init_std``)
-    rebuilds the graph and copies every value over.
+    a graph setting that is not architectural (``alpha``, ``init_std``), or
+    a graph that reads the training ratings (whose matrix the warm start
+    changes), rebuilds the graph and copies every value over.
     """
     sizes = (len(state.user_vocab), len(state.item_vocab))
     graph_params = {k: v for k, v in state.params.items()
                     if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS}
     built = {k: v for k, v in old.built_with.items() if k in graph_params}
-    if table_sizes(old) != sizes or built != graph_params:
+    if table_sizes(old) != sizes or built != graph_params or state.ratings is not None:
         runtime = build(model_cls, state, rng)
         copy_weights(old, runtime, weights)
         attach_trainer(model_cls, runtime, state.params).load_optimizer_state(optimizer)

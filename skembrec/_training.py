@@ -154,7 +154,49 @@ class _Optimizer:
             raw.ResourceApplyGradientDescent(var=var.handle, alpha=self.lr, delta=grad)
 
 
-class Trainer:
+class OptimizerStateMixin:
+    """The optimizer's state of a trainer (``self.model``, ``self.optimizer``),
+    as plain arrays: part of the fitted state. Shared by every training path."""
+
+    def optimizer_state(self):
+        """The optimizer's step and slots as NumPy arrays.
+
+        Slots are keyed by the position of their variable in
+        ``model.variables``.
+        """
+        position = {w.value.ref(): n for n, w in enumerate(self.model.variables)}
+        return {
+            "name": self.optimizer.name,
+            "step": int(self.optimizer.step.numpy()),
+            "slots": {position[ref]: [s.numpy() for s in slots]
+                      for ref, slots in self.optimizer.slots.items()},
+        }
+
+    def load_optimizer_state(self, state):
+        """Restore :meth:`optimizer_state` (a slot's rows may have grown)."""
+        if state is None or state["name"] != self.optimizer.name:
+            return
+        self.optimizer.step.assign(state["step"])
+        weights = self.model.variables
+        for n, arrays in state["slots"].items():
+            var = weights[int(n)].value
+            for slot, value in zip(self.optimizer.slots[var.ref()], arrays):
+                fresh = slot.numpy()
+                rows = min(len(fresh), len(value)) if fresh.ndim else None
+                if fresh.shape == value.shape:
+                    fresh = value
+                elif rows is not None and fresh.shape[1:] == value.shape[1:]:
+                    # a table grew (warm start with new ids): learnt rows keep
+                    # their slots, new rows start afresh
+                    fresh[:rows - 1] = value[:rows - 1]
+                else:
+                    raise ValueError(
+                        f"optimizer slot of {var.name} has shape {value.shape}, "
+                        f"expected {fresh.shape}")
+                slot.assign(fresh)
+
+
+class Trainer(OptimizerStateMixin):
     """Train a Keras model of (user, item) inputs with sparse table updates.
 
     Parameters
@@ -217,44 +259,6 @@ class Trainer:
         self.batch_size = int(batch_size)
         if (reg > 0) != self._regularised:
             self._trace(reg > 0)
-
-    # -- the optimizer's state, part of the fitted state -------------------
-    def optimizer_state(self):
-        """The optimizer's step and slots as NumPy arrays.
-
-        Slots are keyed by the position of their variable in
-        ``model.variables``.
-        """
-        position = {w.value.ref(): n for n, w in enumerate(self.model.variables)}
-        return {
-            "name": self.optimizer.name,
-            "step": int(self.optimizer.step.numpy()),
-            "slots": {position[ref]: [s.numpy() for s in slots]
-                      for ref, slots in self.optimizer.slots.items()},
-        }
-
-    def load_optimizer_state(self, state):
-        """Restore :meth:`optimizer_state` (a slot's rows may have grown)."""
-        if state is None or state["name"] != self.optimizer.name:
-            return
-        self.optimizer.step.assign(state["step"])
-        weights = self.model.variables
-        for n, arrays in state["slots"].items():
-            var = weights[int(n)].value
-            for slot, value in zip(self.optimizer.slots[var.ref()], arrays):
-                fresh = slot.numpy()
-                rows = min(len(fresh), len(value)) if fresh.ndim else None
-                if fresh.shape == value.shape:
-                    fresh = value
-                elif rows is not None and fresh.shape[1:] == value.shape[1:]:
-                    # a table grew (warm start with new ids): learnt rows keep
-                    # their slots, new rows start afresh
-                    fresh[:rows - 1] = value[:rows - 1]
-                else:
-                    raise ValueError(
-                        f"optimizer slot of {var.name} has shape {value.shape}, "
-                        f"expected {fresh.shape}")
-                slot.assign(fresh)
 
     # -- the graph ---------------------------------------------------------
     def _example_loss(self, target, output):
@@ -422,6 +426,22 @@ class Trainer:
         )
 
     # -- Python entry points, called once per epoch --------------------------
+    def prepare(self, arrays, held_out, state):
+        """The training data (and validation data, or None) as tensors.
+
+        ``arrays`` and ``held_out`` are ``[users, items, target, weight,
+        *extra]`` row-aligned arrays (``held_out`` None without early
+        stopping); ``state`` is the fit's :class:`~skembrec._state.FittedState`.
+        """
+        dtype = getattr(tf(), state.target.dtype)
+        val = None if held_out is None else to_tensors(*held_out[:4], dtype,
+                                                       tuple(held_out[4:]))
+        return to_tensors(*arrays[:4], dtype, tuple(arrays[4:])), val
+
+    def validation_loss(self, val):
+        """Mean (weighted) loss on the validation data of :meth:`prepare`."""
+        return _validation_loss(self, val)
+
     def run_epoch(self, data, seed):
         """Train one epoch over ``data`` (a dict of tensors); return its loss."""
         loss = self._epoch(
@@ -502,7 +522,7 @@ def run_epochs(trainer, run_epoch, *, n_epochs, first_epoch, rng, val=None, tol=
                 f"the training loss became {loss} at epoch {first_epoch + epoch + 1}; "
                 "lower learning_rate or scale the ratings"
             )
-        val_loss = _validation_loss(trainer, val) if val is not None else None
+        val_loss = trainer.validation_loss(val) if val is not None else None
         losses.append(loss)
         val_losses.append(val_loss)
         progress.update(epoch, loss, val_loss, time.perf_counter() - start)

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
+from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF
 
 FAST = {
     "FunkMF": FunkMF(n_factors=4, n_epochs=3, batch_size=256, random_state=0),
@@ -18,6 +18,7 @@ FAST = {
     "EmbeddingClassifier": EmbeddingClassifier(
         n_factors=4, hidden_layer_sizes=(8,), n_epochs=3, batch_size=256,
         optimizer="adam", random_state=0),
+    "AutoRec": AutoRec(n_factors=8, n_epochs=3, batch_size=16, random_state=0),
 }
 
 
@@ -45,6 +46,8 @@ ARCHITECTURE_CHANGES = {
     "EmbeddingRegressor": {"n_factors": 8, "activation": "tanh", "hidden_layer_sizes": (3,),
                            "dropout": 0.0, "clip_predictions": False},
     "EmbeddingClassifier": {"n_factors": 8, "activation": "tanh", "decision": "median"},
+    "AutoRec": {"n_factors": 4, "activation": "tanh", "init_std": 1.0,
+                "clip_predictions": False},
 }
 
 

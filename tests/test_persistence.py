@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF, _persistence
+from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF, _persistence
 from skembrec._vocab import IdVocabulary
 
 
@@ -22,6 +22,7 @@ def fitted(small_ratings_module):
             n_epochs=2, random_state=0).fit(X, y),
         "EmbeddingClassifier": EmbeddingClassifier(
             n_factors=4, hidden_layer_sizes=(8,), n_epochs=2, random_state=0).fit(X, y),
+        "AutoRec": AutoRec(n_factors=4, n_epochs=2, batch_size=8, random_state=0).fit(X, y),
     }
 
 
@@ -33,7 +34,8 @@ def small_ratings_module():
                         return_X_y=True)
 
 
-@pytest.mark.parametrize("name", ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier"])
+@pytest.mark.parametrize("name", ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier",
+                                  "AutoRec"])
 def test_save_load_round_trip(fitted, small_ratings_module, name, tmp_path):
     X, _ = small_ratings_module
     est = fitted[name]

@@ -1,8 +1,10 @@
 """The estimators; each module says only what its graph is."""
 
+from ._autorec import AutoRec
 from ._classifier import EmbeddingClassifier
 from ._funk import FunkMF
 from ._popularity import PopularityRecommender
 from ._regressor import EmbeddingRegressor
 
-__all__ = ["EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "PopularityRecommender"]
+__all__ = ["AutoRec", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
+           "PopularityRecommender"]

@@ -144,7 +144,7 @@ def fill_doc(cls):
                 for name, p in inspect.signature(cls.__init__).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     defaults["time_effect"] = cls._doc_time_effect
-    defaults["feature_effect"] = cls._doc_feature_effect
+    defaults["feature_effect"] = getattr(cls, "_doc_feature_effect", "")
     doc = Template(doc).safe_substitute(defaults)
     doc = Template(doc).substitute(defaults)  # a block may name a default too
     cls.__doc__ = doc
