@@ -100,9 +100,9 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
         Vocabulary sizes.
     user_ids_, item_ids_ : ndarray
         Raw ids in table order.
-    user_embeddings_ : ndarray of shape (n_users_, n_factors)
+    user_embeddings_ : ndarray of shape (`n_users_`, n_factors)
         The decoder's row of each user: its reconstruction weights :math:`W_u`.
-    item_embeddings_ : ndarray of shape (n_items_, n_factors)
+    item_embeddings_ : ndarray of shape (`n_items_`, n_factors)
         The code :math:`g(V^\\top \\tilde r_i + b)` of each item (what
         ``similar_items`` compares).
     history_ : dict

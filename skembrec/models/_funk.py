@@ -54,6 +54,12 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         Clip predictions to the rating range seen in fit.
     ${time}
     ${features}
+    n_time_bins : int, default=0
+        With ``time_column``: the number of equal time bins of the fit's
+        range for the item time bias :math:`b_{i,\\mathrm{Bin}(t)}`; 0
+        leaves it out. Koren used 30 bins over the Netflix Prize's six
+        years; on MovieLens, bins made the probe RMSE worse (see the user
+        guide).
     id_dropout : float, default=${id_dropout}
         With side features: the share of the training ratings on which a
         side's id factors and bias are left out (drawn per rating, in
@@ -62,12 +68,6 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         little warm accuracy (MovieLens-100K, 15% of the items held out:
         1.030 -> 1.013 RMSE at 0.25; ``u1.test``: 0.912 -> 0.918). No
         effect without features.
-    n_time_bins : int, default=0
-        With ``time_column``: the number of equal time bins of the fit's
-        range for the item time bias :math:`b_{i,\\mathrm{Bin}(t)}`; 0
-        leaves it out. Koren used 30 bins over the Netflix Prize's six
-        years; on MovieLens, bins made the probe RMSE worse (see the user
-        guide).
 
     Attributes
     ----------
