@@ -15,11 +15,11 @@ reconstructs the observed targets only. No Python runs per batch.
 
 The loss of a fit is I-AutoRec's,
 
-.. math:: \\Big[\\sum_{(u,i)} w_{ui} (r_{ui} - h(r_i)_u)^2
-          + \\tfrac{\\lambda}{2} (\\|V\\|^2 + \\|W\\|^2)\\Big] / \\sum w_{ui},
+.. math:: \\sum_{(u,i)} w_{ui} (r_{ui} - h(r_i)_u)^2
+          + \\tfrac{\\lambda}{2} (\\|V\\|^2 + \\|W\\|^2),
 
-each batch's share of it scaled to the whole (so ``learning_rate`` means
-the same for any number of items), with dense updates of the same
+a sum as in the paper (each batch its squared errors plus its items' share
+of the penalty; a mean made Adam's epsilon matter), with dense updates of the same
 optimizers (:class:`~skembrec._training._Optimizer`) and the same epoch
 loop, early stopping, history and progress (:func:`~skembrec._training.run_epochs`).
 """
@@ -139,7 +139,8 @@ class ItemTrainer(OptimizerStateMixin):
             output = self.layer.decode_at(codes, row_ids, users)
             error = tf_.reduce_sum(weights * tf_.square(output - values))
             penalty = tf_.add_n([tf_.reduce_sum(tf_.square(v)) for v in self._penalised])
-            loss = (error / share + 0.5 * self._reg * penalty) / total_weight
+            # the paper's sum, not a mean: Adam's epsilon stays negligible
+            loss = error + share * 0.5 * self._reg * penalty
         grads = tape.gradient(loss, self._vars)
         self.optimizer.begin_step()
         for var, grad in zip(self._vars, grads):

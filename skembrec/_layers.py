@@ -92,6 +92,12 @@ class ItemAutoencoder(keras_.layers.Layer):
     input_offset : float
         Added to every observed entry of the encoder's input (not to the
         missing ones), so that a rating is distinguishable from no rating.
+    output_offset : float
+        Subtracted from every reconstruction: the decoder reconstructs the
+        encoded rating plus ``output_offset`` (with ``input_offset``, the
+        rating at its raw scale, as in the paper), so that it starts from
+        zero, not from the mean, and carries the ratings' level in its
+        penalised weights rather than in its biases alone.
     init_std : float
         Standard deviation of the normal initialiser of ``V`` and ``W``.
     seeds : tuple of int
@@ -99,13 +105,14 @@ class ItemAutoencoder(keras_.layers.Layer):
     """
 
     def __init__(self, n_users, n_items, units, activation, ratings, input_offset,
-                 init_std, seeds, **kwargs):
+                 init_std, seeds, output_offset=0.0, **kwargs):
         import numpy as np
 
         super().__init__(dtype="float32", **kwargs)  # float32 under any policy
         self.n_users, self.n_items, self.units = int(n_users), int(n_items), int(units)
         self.activation = keras_.activations.get(activation)
         self.input_offset = float(input_offset)
+        self.output_offset = float(output_offset)
         self.init_std = float(init_std)
         self.seeds = tuple(seeds)
         # one more, empty, row: the unknown item's
@@ -144,8 +151,8 @@ class ItemAutoencoder(keras_.layers.Layer):
     def decode_at(self, codes, rows, users):
         """Reconstructions of the code ``rows`` at ``users`` (one value per pair)."""
         weights = tf_.gather(self.decoder_kernel.value, users)
-        return tf_.reduce_sum(tf_.gather(codes, rows) * weights, axis=-1) + tf_.gather(
-            self.decoder_bias.value, users)
+        return tf_.reduce_sum(tf_.gather(codes, rows) * weights, axis=-1) + (tf_.gather(
+            self.decoder_bias.value, users) - self.output_offset)
 
     def item_codes(self):
         """The code of every item, ``(n_items, units)``."""
