@@ -11,10 +11,11 @@ __all__ = [
     "EmbeddingClassifier",
     "EmbeddingRegressor",
     "FunkMF",
+    "ImplicitMF",
     "PopularityRecommender",
     "__version__",
 ]
-_MODELS = ("AutoRec", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
+_MODELS = ("AutoRec", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "ImplicitMF",
            "PopularityRecommender")
 
 

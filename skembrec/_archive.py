@@ -12,7 +12,7 @@ from scipy.sparse import csr_matrix
 from ._features import SideFeatures
 from ._persistence import from_json, ids_from_store, ids_to_store, to_json
 from ._state import FittedState
-from ._targets import ClassTarget, RegressionTarget
+from ._targets import ClassTarget, ImplicitTarget, RegressionTarget
 from ._time import TimeFeatures
 from ._vocab import IdVocabulary
 
@@ -100,6 +100,8 @@ def _from_archive(header, arrays, target_kind):
     target_spec = _mapping(header, "target")
     if target_kind is ClassTarget:
         target = ClassTarget(ids_from_store(target_spec["classes"], arrays))
+    elif target_kind is ImplicitTarget:
+        target = ImplicitTarget()
     else:
         mean, scale, low, high = (float(target_spec[k]) for k in ("mean", "scale", "low", "high"))
         # files written before the graphs learnt standardised ratings: FunkMF's

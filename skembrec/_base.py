@@ -309,6 +309,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         self._install(new_state, runtime)
         return self
 
+    @staticmethod
+    def _fit_weight(params, y, weight):
+        """The weight of each rating in training (``sample_weight``, or None);
+        a model may leave ratings out (weight 0) by their value."""
+        return weight
+
     def _changed_architecture(self, fitted, current):
         return [p for p in self._architecture if fitted.get(p) != current.get(p)]
 
@@ -338,7 +344,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             users_raw, items_raw = table.ids("user", fitting=True), table.ids("item", fitting=True)
             n_samples = table.n_rows
             y = self._target.check(y, n_samples, **target_params)
-            weight = _validation.check_sample_weight(sample_weight, n_samples)
+            weight = self._fit_weight(params, y, _validation.check_sample_weight(
+                sample_weight, n_samples))
             rng = check_random_state(self.random_state)
             if resume:
                 target = old.target.update(y)

@@ -263,6 +263,9 @@ class _Graph:
         item = _checked(item, t.debugging.assert_equal(
             t.shape(user), t.shape(item), message="user and item must have the same length"))
         output = self._output(self.users(user), self.items(item), days, columns)
+        if self.target.loss == "logistic":
+            # implicit feedback: the probability of an interaction
+            return {"score": t.sigmoid(output)}
         if self.classes is None:
             # in float32: within float32 rounding of predict's float64 values
             # (ranking, in recommend, decodes in float64 as NumPy does)
@@ -296,6 +299,8 @@ class _Graph:
     def _scores(self, output):
         """Ranking scores (float64) of model outputs, as ``decode_scores``."""
         t = tf()
+        if self.target.loss == "logistic":
+            return t.cast(output, t.float64)
         if self.classes is None:
             return self._decode(output)
         values = t.constant(self.classes.astype(np.float64))

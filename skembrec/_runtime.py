@@ -131,10 +131,14 @@ def attach_trainer(model_cls, runtime, params):
     """
     trainer_cls = getattr(model_cls, "_trainer_class", None)
     trainer_cls = Trainer if trainer_cls is None else trainer_cls()
+    # implicit-feedback models train on sampled negatives too
+    negatives = ({"negatives": params["n_negatives"],
+                  "negative_weight": params["negative_weight"]}
+                 if "n_negatives" in params else {})
     runtime.trainer = trainer_cls(
         runtime.model, runtime.tables, loss=model_cls._target.loss,
         optimizer=params["optimizer"], learning_rate=params["learning_rate"],
-        reg=params["reg"], batch_size=params["batch_size"])
+        reg=params["reg"], batch_size=params["batch_size"], **negatives)
     return runtime.trainer
 
 

@@ -194,6 +194,51 @@ class ClassTarget:
         return {"kind": "classes"}
 
 
+class ImplicitTarget:
+    """Implicit feedback: every rating of fit is an interaction (label 1).
+
+    The trainer adds sampled items each user did not interact with (label
+    0) and minimises the logistic loss; the output is a logit, the
+    prediction the probability of an interaction, and the ranking score the
+    logit itself. Which ratings count (and how much) is the estimator's
+    ``sample_weight``-style choice (``relevance_threshold``).
+    """
+
+    loss = "logistic"
+    dtype = "float32"
+
+    @classmethod
+    def fit(cls, y, weight=None, **_):
+        return cls()
+
+    @staticmethod
+    def check(y, n_samples, **_):
+        """Ratings (or counts, or ones) as a finite float64 vector."""
+        return _validation.check_y_regression(y, n_samples)
+
+    def encode(self, y):
+        return np.ones(len(y), dtype=np.float32)
+
+    def decode(self, output):
+        """The probability of an interaction, float64."""
+        return 1.0 / (1.0 + np.exp(-np.asarray(output, dtype=np.float64)))
+
+    def check_weights(self, target, weight, estimator_name=None):
+        pass
+
+    def update(self, y):
+        return self
+
+    def decode_scores(self, output):
+        return np.asarray(output, dtype=np.float64)
+
+    def rank_tensor(self, tf_, output):
+        return output
+
+    def state(self):
+        return {"kind": "implicit"}
+
+
 def softmax(logits):
     """Row-wise softmax in float64."""
     logits = np.asarray(logits, dtype=np.float64)

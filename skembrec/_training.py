@@ -218,11 +218,19 @@ class Trainer(OptimizerStateMixin):
         Ratings per step.
     """
 
-    def __init__(self, model, tables, *, loss, optimizer, learning_rate, reg, batch_size):
+    def __init__(self, model, tables, *, loss, optimizer, learning_rate, reg, batch_size,
+                 negatives=0, negative_weight=1.0):
         tf_ = tf()
         self.model = model
         self.tables = tables
         self.loss = loss
+        # sampled negatives (implicit feedback): per rating, ``negatives``
+        # items drawn uniformly in the graph, label 0, weight times
+        # ``negative_weight``
+        self.negatives = int(negatives)
+        self.negative_weight = float(negative_weight)
+        self._n_items = max((int(t.variable.shape[0]) - 1 for t in tables
+                             if t.side == "item"), default=0)
         table_refs = {t.variable.value.ref() for t in tables}
         self._table_vars = [t.variable.value for t in tables]
         self._dense_vars = [
@@ -265,8 +273,27 @@ class Trainer(OptimizerStateMixin):
         tf_ = tf()
         if self.loss == "squared_error":
             return tf_.square(output - target)
+        if self.loss == "logistic":
+            return tf_.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
         return tf_.nn.sparse_softmax_cross_entropy_with_logits(
             labels=tf_.cast(target, tf_.int32), logits=output
+        )
+
+    def _with_negatives(self, users, items, target, weight, extra, seed):
+        """The batch and, after it, ``negatives`` sampled items per rating of
+        its user (label 0): drawn uniformly in the graph from a stateless
+        seed, so a fit is reproducible."""
+        tf_ = tf()
+        k = self.negatives
+        n = tf_.shape(users)[0]
+        sampled = tf_.random.stateless_uniform(
+            [n * k], seed=seed, minval=0, maxval=self._n_items, dtype=tf_.int32)
+        return (
+            tf_.concat([users, tf_.repeat(users, k)], 0),
+            tf_.concat([items, sampled], 0),
+            tf_.concat([target, tf_.zeros([n * k], target.dtype)], 0),
+            tf_.concat([weight, self.negative_weight * tf_.repeat(weight, k)], 0),
+            tuple(tf_.concat([x, tf_.repeat(x, k, axis=0)], 0) for x in extra),
         )
 
     def _step(self, users, items, target, weight, extra):
@@ -385,13 +412,13 @@ class Trainer(OptimizerStateMixin):
         weight_sum = tf_.constant(0.0)
         for b in tf_.range(n_batches):
             index = order[b * batch : tf_.minimum((b + 1) * batch, n)]
-            step_loss, step_weight = self._step(
-                tf_.gather(users, index),
-                tf_.gather(items, index),
-                tf_.gather(target, index),
-                tf_.gather(weight, index),
-                tuple(tf_.gather(x, index) for x in extra),
-            )
+            rows = (tf_.gather(users, index), tf_.gather(items, index),
+                    tf_.gather(target, index), tf_.gather(weight, index),
+                    tuple(tf_.gather(x, index) for x in extra))
+            if self.negatives:
+                rows = self._with_negatives(
+                    *rows, seed + tf_.stack([tf_.cast(b, tf_.int64) + 1, 0]))
+            step_loss, step_weight = self._step(*rows)
             loss_sum += step_loss
             weight_sum += step_weight
         return loss_sum / tf_.maximum(weight_sum, 1e-12)

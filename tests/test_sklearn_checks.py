@@ -1,8 +1,8 @@
-"""scikit-learn's own estimator checks, run on all four estimators."""
+"""scikit-learn's own estimator checks, run on every estimator."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF
+from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF, ImplicitMF
 
 # Small, fast settings: the checks fit hundreds of times on tiny data.
 ESTIMATORS = [
@@ -12,6 +12,7 @@ ESTIMATORS = [
     EmbeddingClassifier(n_factors=4, hidden_layer_sizes=(8,), n_epochs=5,
                         batch_size=32, random_state=0),
     AutoRec(n_factors=4, n_epochs=5, batch_size=32, random_state=0),
+    ImplicitMF(n_factors=4, n_epochs=5, batch_size=32, random_state=0),
 ]
 
 EXPECTED_FAILURES = {

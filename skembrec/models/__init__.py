@@ -3,8 +3,9 @@
 from ._autorec import AutoRec
 from ._classifier import EmbeddingClassifier
 from ._funk import FunkMF
+from ._implicit import ImplicitMF
 from ._popularity import PopularityRecommender
 from ._regressor import EmbeddingRegressor
 
 __all__ = ["AutoRec", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
-           "PopularityRecommender"]
+           "ImplicitMF", "PopularityRecommender"]
