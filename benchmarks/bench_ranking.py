@@ -58,6 +58,8 @@ MODELS = [
     ("FunkMF()", "skembrec", "FunkMF", {}),
     ("EmbeddingRegressor()", "skembrec", "EmbeddingRegressor", {}),
     ("EmbeddingClassifier()", "skembrec", "EmbeddingClassifier", {}),
+    ("ImplicitMF()", "skembrec", "ImplicitMF", {}),
+    ("ImplicitMF(relevance_threshold=4)", "skembrec", "ImplicitMF", {"relevance_threshold": 4}),
     ("implicit ALS, ratings >= 4", "implicit", "als", {"factors": 64, "min_rating": 4}),
     ("implicit ALS, all ratings", "implicit", "als", {"factors": 64}),
     ("implicit BPR, ratings >= 4", "implicit", "bpr", {"factors": 64, "min_rating": 4}),
