@@ -304,7 +304,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             table_values[folded] = values
             variable.assign(table_values)
         if optimizer is not None:
-            _runtime.attach_trainer(type(self), runtime, new_state.params) \
+            _runtime.attach_trainer(type(self), runtime, new_state) \
                 .load_optimizer_state(optimizer)
         self._install(new_state, runtime)
         return self
@@ -679,7 +679,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             runtime = _runtime.build(target_cls, state, check_random_state(0))
             _runtime.set_variables(runtime.model, state.weights)
             if state.optimizer is not None:
-                _runtime.attach_trainer(target_cls, runtime, state.params) \
+                _runtime.attach_trainer(target_cls, runtime, state) \
                     .load_optimizer_state(state.optimizer)
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise ValueError(f"{path} holds weights that do not fit its model: "
@@ -748,17 +748,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         tf_ = tf()
         runtime = self._live()
         if runtime.functions.get(rank) is None:
-            model, target = runtime.model, self._fitted_state().target
-            # one trace serves every input length
-            spec = tf_.TensorSpec([None], tf_.int32)
+            # one trace serves every input length, and every fit of this
+            # graph signature
             specs = [tf_.TensorSpec([None, *[None] * (x.ndim - 1)], _dtype(tf_, x))
                      for x in extra]
-
-            def run(u, i, *e):
-                output = tf_.cast(model([u, i, *e], training=False), tf_.float32)
-                return target.rank_tensor(tf_, output) if rank else output
-
-            runtime.functions[rank] = tf_.function(run, input_signature=[spec, spec, *specs])
+            runtime.functions[rank] = _runtime.predict_function(
+                type(self), self._fitted_state(), runtime, rank, specs)
         function = runtime.functions[rank]
         outputs = [
             function(

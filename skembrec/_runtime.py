@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import _programs
 from ._backend import keras
 from ._training import MAX_SEED, Trainer
 
@@ -122,30 +123,73 @@ def build(model_cls, state, rng):
     return Runtime(model, tables, built_with=dict(state.params))
 
 
-def attach_trainer(model_cls, runtime, params):
-    """Give ``runtime`` a trainer with the training settings in ``params``.
+def attach_trainer(model_cls, runtime, state):
+    """Give ``runtime`` a trainer with the training settings of ``state``.
 
     The per-rating :class:`~skembrec._training.Trainer` unless the model
     class names another training path (``_trainer_class``, e.g. AutoRec's
-    item batches) with the same constructor and entry points.
+    item batches) with the same constructor and entry points. The
+    per-rating trainer runs the compiled functions every fit of the same
+    graph signature shares (:mod:`._programs`).
     """
+    params = state.params
     trainer_cls = getattr(model_cls, "_trainer_class", None)
     trainer_cls = Trainer if trainer_cls is None else trainer_cls()
-    # implicit-feedback models train on sampled negatives too
-    negatives = ({"negatives": params["n_negatives"],
-                  "negative_weight": params["negative_weight"]}
-                 if "n_negatives" in params else {})
+    options = {}
+    if "n_negatives" in params:
+        # implicit-feedback models train on sampled negatives too
+        options.update(negatives=params["n_negatives"],
+                       negative_weight=params["negative_weight"])
+    key = graph_key(model_cls, state)
+    if (trainer_cls is Trainer and key is not None
+            and _programs.plain(_programs.model_values(runtime.model))):
+        options["shared"] = lambda regularised, settings: _programs.trainer_program(
+            key, _template_builder(model_cls, state), Trainer, regularised, settings)
     runtime.trainer = trainer_cls(
         runtime.model, runtime.tables, loss=model_cls._target.loss,
         optimizer=params["optimizer"], learning_rate=params["learning_rate"],
-        reg=params["reg"], batch_size=params["batch_size"], **negatives)
+        reg=params["reg"], batch_size=params["batch_size"], **options)
     return runtime.trainer
+
+
+def graph_key(model_cls, state):
+    """What determines the code of ``state``'s graph (the fits that may share
+    compiled functions, :mod:`._programs`), or None where a graph holds
+    values of its fit (the training ratings)."""
+    if model_cls._reads_ratings:
+        return None
+    graph_params = sorted((k, v) for k, v in state.params.items()
+                          if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS)
+    target = state.target
+    sides = tuple(side for side in ("user", "item")
+                  if (state.features or {}).get(side) is not None)
+    return (model_cls, repr(graph_params), type(target).__name__,
+            getattr(target, "n_classes", None), sides, keras().config.dtype_policy().name)
+
+
+def _template_builder(model_cls, state):
+    """Builds ``state``'s graph with one-row tables: a shared trace's template."""
+    def build():
+        features = {side: None if (state.features or {}).get(side) is None
+                    else SimpleNamespace(n_tokens=1) for side in ("user", "item")}
+        return model_cls._build_graph(GraphSpec(
+            state.params, state.target, 1, 1, np.random.RandomState(0), features=features))
+
+    return build
+
+
+def predict_function(model_cls, state, runtime, rank, extra_specs):
+    """The compiled prediction function of a fitted runtime (see
+    :func:`._programs.predict_function`)."""
+    return _programs.predict_function(
+        graph_key(model_cls, state), _template_builder(model_cls, state), runtime.model,
+        state.target, rank, extra_specs)
 
 
 def new(model_cls, state, rng):
     """A new runtime of ``state``'s graph, with its trainer."""
     runtime = build(model_cls, state, rng)
-    attach_trainer(model_cls, runtime, state.params)
+    attach_trainer(model_cls, runtime, state)
     return runtime
 
 
@@ -173,11 +217,11 @@ def resume(model_cls, old, state, weights, optimizer, rng):
     if table_sizes(old) != sizes or built != graph_params or state.ratings is not None:
         runtime = build(model_cls, state, rng)
         copy_weights(old, runtime, weights)
-        attach_trainer(model_cls, runtime, state.params).load_optimizer_state(optimizer)
+        attach_trainer(model_cls, runtime, state).load_optimizer_state(optimizer)
         return runtime
     old.built_with = dict(state.params)
     if old.trainer is None or old.trainer.optimizer.name != state.params["optimizer"]:
-        attach_trainer(model_cls, old, state.params).load_optimizer_state(optimizer)
+        attach_trainer(model_cls, old, state).load_optimizer_state(optimizer)
     else:
         old.trainer.configure(learning_rate=state.params["learning_rate"],
                               reg=state.params["reg"], batch_size=state.params["batch_size"])

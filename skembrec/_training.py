@@ -12,6 +12,7 @@ models) get the ordinary dense update of the same optimizer.
 """
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,10 +217,15 @@ class Trainer(OptimizerStateMixin):
         the batch size) between epochs without retracing.
     batch_size : int
         Ratings per step.
+    shared : callable or False, default=False
+        ``shared(regularised, settings)`` gives the compiled functions this
+        trainer's graph shares with every fit of the same signature
+        (:func:`~skembrec._programs.trainer_program`), or None; False: the
+        trainer traces its own.
     """
 
     def __init__(self, model, tables, *, loss, optimizer, learning_rate, reg, batch_size,
-                 negatives=0, negative_weight=1.0):
+                 negatives=0, negative_weight=1.0, shared=False):
         tf_ = tf()
         self.model = model
         self.tables = tables
@@ -229,8 +235,12 @@ class Trainer(OptimizerStateMixin):
         # ``negative_weight``
         self.negatives = int(negatives)
         self.negative_weight = float(negative_weight)
-        self._n_items = max((int(t.variable.shape[0]) - 1 for t in tables
-                             if t.side == "item"), default=0)
+        # the settings a trace depends on (beside whether it regularises)
+        self._settings = {"loss": loss, "optimizer": optimizer,
+                          "negatives": self.negatives,
+                          "negative_weight": self.negative_weight}
+        self._shared = shared
+        self._item_table = next((n for n, t in enumerate(tables) if t.side == "item"), None)
         table_refs = {t.variable.value.ref() for t in tables}
         self._table_vars = [t.variable.value for t in tables]
         self._dense_vars = [
@@ -256,9 +266,53 @@ class Trainer(OptimizerStateMixin):
         # gather of the touched rows); the coefficient itself is a variable
         tf_ = tf()
         self._regularised = bool(regularised)
-        self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
-        self._stream_epoch = tf_.function(self._stream_epoch_fn, reduce_retracing=True)
-        self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
+        program = None
+        if self._shared and self._strategy is None:
+            program = self._shared(self._regularised, self._settings)
+        if program is None:
+            self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
+            self._stream_epoch = tf_.function(self._stream_epoch_fn, reduce_retracing=True)
+            self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
+            return
+        # the program's functions take this trainer's variables as inputs
+        state = self.state_variables()
+        self._epoch = lambda *args: program.epoch(state, *args)
+        self._stream_epoch = lambda *args: program.stream_epoch(state, *args)
+        self._evaluate = lambda *args: program.evaluate(state, *args)
+
+    def state_variables(self):
+        """Every variable the training graph reads or writes, flat: the
+        model's, the optimizer's slots (in table then dense order), its
+        rate and step, the L2 coefficient."""
+        slots = [s for v in self._table_vars + self._dense_vars
+                 for s in self.optimizer.slots[v.ref()]]
+        return ([v._value for v in self.model.variables] + slots
+                + [self.optimizer.lr, self.optimizer.step, self._reg])
+
+    @contextmanager
+    def bound(self, state):
+        """Within: this (template) trainer reads and writes the variables
+        ``state`` (another trainer's :meth:`state_variables`, of the same
+        graph) instead of its own; what a shared trace runs on."""
+        from ._programs import bind
+
+        n_model = len(self.model.variables)
+        with bind(self.model, state[:n_model]) as stand_in:
+            own = (self._table_vars, self._dense_vars, self.optimizer.slots,
+                   self.optimizer.lr, self.optimizer.step, self._reg)
+            rest = iter(state[n_model:])
+            tables = [stand_in[v.ref()] for v in self._table_vars]
+            dense = [stand_in[v.ref()] for v in self._dense_vars]
+            slots = {new.ref(): tuple(next(rest) for _ in self.optimizer.slots[old.ref()])
+                     for old, new in zip(self._table_vars + self._dense_vars, tables + dense)}
+            try:
+                self._table_vars, self._dense_vars = tables, dense
+                self.optimizer.slots = slots
+                self.optimizer.lr, self.optimizer.step, self._reg = rest
+                yield
+            finally:
+                (self._table_vars, self._dense_vars, self.optimizer.slots,
+                 self.optimizer.lr, self.optimizer.step, self._reg) = own
 
     def configure(self, *, learning_rate, reg, batch_size):
         """Take the current training settings (warm start, ``partial_fit``)."""
@@ -286,8 +340,13 @@ class Trainer(OptimizerStateMixin):
         tf_ = tf()
         k = self.negatives
         n = tf_.shape(users)[0]
+        # the item table's size is read when the graph runs: a shared trace
+        # serves tables of every size (its variables' static shapes are
+        # those of the fit that traced it, so tf.shape would be a constant)
+        n_items = tf_.raw_ops.VariableShape(
+            input=self._table_vars[self._item_table].handle, out_type=tf_.int32)[0] - 1
         sampled = tf_.random.stateless_uniform(
-            [n * k], seed=seed, minval=0, maxval=self._n_items, dtype=tf_.int32)
+            [n * k], seed=seed, minval=0, maxval=n_items, dtype=tf_.int32)
         return (
             tf_.concat([users, tf_.repeat(users, k)], 0),
             tf_.concat([items, sampled], 0),

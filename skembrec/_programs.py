@@ -1,0 +1,180 @@
+"""Compiled functions shared by every fit of one graph signature.
+
+Tracing a training epoch and the prediction function costs a few tenths of
+a second, paid again by every fit if each fit traced its own: most of the
+time of a small fit, and most of a grid search on small data, where every
+clone on every fold builds the same graph with other tables.
+
+The functions here take the fit's variables as arguments instead. For each
+graph signature (the model class, the parameters that shape or enter its
+graph, the target's structure, the side inputs, the dtype policy) a small
+*template* model is built once; its Python code is what a function traces,
+with each of its Keras variables bound, for the duration of the trace, to
+the variable of the fit that called it. The traced graph reads and writes
+the variables it is given, so one trace serves every fit of that signature;
+``reduce_retracing`` makes a second fit with tables of another size trace
+once more, with table sizes left unknown, after which every size reuses it.
+
+Nothing is shared where a graph holds values of its fit (a model that
+reads the training ratings, such as AutoRec), nor under a
+``tf.distribute`` strategy, whose variables are not plain resources.
+"""
+
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import numpy as np
+
+from ._backend import tf
+
+# how many graph signatures keep their compiled functions (least recently
+# used first out); a grid search has a few, a session rarely more
+CACHE_SIZE = 16
+
+# binding a template to a fit's variables, and the caches, under one lock:
+# traces are rare and short, and two threads must not bind one template
+_LOCK = threading.RLock()
+_TEMPLATES = OrderedDict()
+_PROGRAMS = OrderedDict()
+# how many functions have been traced, by kind: what the tests and
+# benchmarks read to see that fits share their traces
+TRACES = {"epoch": 0, "evaluate": 0, "stream_epoch": 0, "predict": 0}
+
+
+def clear():
+    """Forget every template and compiled function (tests, benchmarks)."""
+    with _LOCK:
+        _TEMPLATES.clear()
+        _PROGRAMS.clear()
+
+
+def _cached(cache, key, make):
+    with _LOCK:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        value = cache[key] = make()
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+        return value
+
+
+def plain(variables):
+    """Whether the variables are plain resources (not mirrored by a strategy)."""
+    tf_ = tf()
+    return not (tf_.distribute.has_strategy() or any(
+        isinstance(v, tf_.distribute.DistributedValues) for v in variables))
+
+
+def template(key, build):
+    """The template of ``key``: ``build()``'s model and tables (a graph of
+    that signature with one-row tables), built once."""
+    def make():
+        model, tables = build()
+        return SimpleNamespace(model=model, tables=tables)
+
+    return _cached(_TEMPLATES, key, make)
+
+
+@contextmanager
+def bind(model, values):
+    """Within: ``model``'s Keras variables are ``values`` (TensorFlow
+    variables, in ``model.variables`` order). Yields the map from each of
+    the model's own variables (by ``ref()``) to its stand-in."""
+    variables = model.variables
+    if len(values) != len(variables):
+        raise RuntimeError(f"a template of {len(variables)} variables was given "
+                           f"{len(values)}")
+    with _LOCK:
+        own = [v._value for v in variables]
+        try:
+            for var, value in zip(variables, values):
+                var._value = value
+            yield {o.ref(): value for o, value in zip(own, values)}
+        finally:
+            for var, value in zip(variables, own):
+                var._value = value
+
+
+def model_values(model):
+    """The TensorFlow variables behind ``model``'s Keras variables."""
+    return [v._value for v in model.variables]
+
+
+class TrainerProgram:
+    """A template trainer's epoch and evaluation functions, taking a fit's
+    trainer state (:meth:`~skembrec._training.Trainer.state_variables`)
+    as their first argument."""
+
+    def __init__(self, trainer):
+        tf_ = tf()
+        self.trainer = trainer
+        for name in ("epoch", "evaluate", "stream_epoch"):
+            setattr(self, name, tf_.function(self._bound(name), reduce_retracing=True))
+
+    def _bound(self, name):
+        body = getattr(self.trainer, f"_{name}_fn")
+
+        def run(state, *args):
+            TRACES[name] += 1
+            with self.trainer.bound(state):
+                return body(*args)
+
+        run.__name__ = name
+        return run
+
+
+def trainer_program(key, build, trainer_cls, regularised, settings):
+    """The shared :class:`TrainerProgram` of the graph signature ``key``
+    (``build``: its template's graph) with these trace-time settings
+    (``settings``: the trainer's keyword arguments other than its rate,
+    coefficient and batch size)."""
+    program_key = ("train", key, trainer_cls, bool(regularised), repr(sorted(settings.items())))
+
+    def make():
+        shell = template(key, build)
+        trainer = trainer_cls(shell.model, shell.tables, learning_rate=0.0,
+                              reg=1.0 if regularised else 0.0, batch_size=1,
+                              shared=False, **settings)
+        return TrainerProgram(trainer)
+
+    return _cached(_PROGRAMS, program_key, make)
+
+
+def predict_function(key, build, model, target, rank, extra_specs):
+    """``f(user, item, *extra)``: ``model``'s output (or with ``rank`` the
+    ``target``'s ranking score of it) for index tensors, traced for inputs
+    of any length, once for every fit of the graph signature ``key``
+    (None: this model's own trace)."""
+    tf_ = tf()
+    specs = [tf_.TensorSpec([None], tf_.int32)] * 2 + list(extra_specs)
+
+    def body(network, u, i, *e):
+        output = tf_.cast(network([u, i, *e], training=False), tf_.float32)
+        return target.rank_tensor(tf_, output) if rank else output
+
+    values = model_values(model)
+    if key is None or not plain(values):
+        return tf_.function(lambda u, i, *e: body(model, u, i, *e), input_signature=specs)
+    # the ranking score of class labels holds the labels
+    classes = repr(np.asarray(target.classes).tolist()) if rank and hasattr(
+        target, "classes") else None
+    program_key = ("predict", key, bool(rank), classes,
+                   tuple((s.dtype.name, s.shape.rank) for s in extra_specs))
+
+    def make():
+        shell = template(key, build)
+
+        def run(variables, u, i, *e):
+            TRACES["predict"] += 1
+            with bind(shell.model, variables):
+                return body(shell.model, u, i, *e)
+
+        return tf_.function(run, reduce_retracing=True)
+
+    function = _cached(_PROGRAMS, program_key, make)
+    # trace for inputs of any length now (after fit, not at the first predict)
+    function.get_concrete_function(values, *specs)
+    return lambda u, i, *e: function(values, u, i, *e)
