@@ -143,3 +143,21 @@ def _configure_devices(tf_module):
             tf_module.config.experimental.set_memory_growth(gpu, True)
         except RuntimeError:  # pragma: no cover - devices already initialised
             pass
+
+
+def compiled(function, **options):
+    """``tf.function(function)`` without AutoGraph: the training and
+    prediction graphs have no Python control flow over tensors (loops are
+    :func:`graph_loop`), and AutoGraph's conversion of their source costs
+    about a second of a process's first fit."""
+    return tf().function(function, reduce_retracing=True, autograph=False, **options)
+
+
+def graph_loop(n, body, *state):
+    """``state = body(b, *state)`` for ``b`` in ``range(n)``, as a loop in the
+    graph (``n`` a scalar int32 tensor); returns the final ``state``."""
+    tf_ = tf()
+    final = tf_.while_loop(lambda b, *_: b < n,
+                           lambda b, *values: (b + 1, *body(b, *values)),
+                           (tf_.constant(0, tf_.int32), *state))
+    return final[1:]

@@ -27,7 +27,7 @@ loop, early stopping, history and progress (:func:`~skembrec._training.run_epoch
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import tf
+from ._backend import compiled, graph_loop, tf
 from ._state import collapse_ratings, matrix_keys
 from ._training import _CHUNK, OptimizerStateMixin, _Optimizer
 
@@ -72,8 +72,8 @@ class ItemTrainer(OptimizerStateMixin):
         self.optimizer = _Optimizer(optimizer, learning_rate, self._vars)
         self._reg = tf_.Variable(float(reg), dtype=tf_.float32, trainable=False)
         self.batch_size = int(batch_size)
-        self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
-        self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
+        self._epoch = compiled(self._epoch_fn)
+        self._evaluate = compiled(self._evaluate_fn)
 
     def configure(self, *, learning_rate, reg, batch_size):
         """Take the current training settings (warm start, ``partial_fit``)."""
@@ -118,11 +118,13 @@ class ItemTrainer(OptimizerStateMixin):
         order = tf_.gather(active, tf_.random.experimental.stateless_shuffle(
             tf_.range(n), seed=seed))
         n_batches = (n + batch - 1) // batch
-        loss_sum = tf_.constant(0.0)
-        for b in tf_.range(n_batches):
+
+        def batch_step(b, loss_sum):
             rows = order[b * batch: tf_.minimum((b + 1) * batch, n)]
             share = tf_.cast(tf_.size(rows), tf_.float32) / tf_.cast(n, tf_.float32)
-            loss_sum += self._step(matrix, targets, rows, share, total_weight)
+            return (loss_sum + self._step(matrix, targets, rows, share, total_weight),)
+
+        (loss_sum,) = graph_loop(n_batches, batch_step, tf_.constant(0.0))
         return loss_sum / total_weight
 
     def _step(self, matrix, targets, rows, share, total_weight):

@@ -27,7 +27,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ._backend import tf
+from ._backend import compiled, tf
 
 # how many graph signatures keep their compiled functions (least recently
 # used first out); a grid search has a few, a session rarely more
@@ -111,8 +111,10 @@ class TrainerProgram:
     def __init__(self, trainer):
         tf_ = tf()
         self.trainer = trainer
-        for name in ("epoch", "evaluate", "stream_epoch"):
-            setattr(self, name, tf_.function(self._bound(name), reduce_retracing=True))
+        self.epoch = compiled(self._bound("epoch"))
+        self.evaluate = compiled(self._bound("evaluate"))
+        # iterating a dataset takes AutoGraph
+        self.stream_epoch = tf_.function(self._bound("stream_epoch"), reduce_retracing=True)
 
     def _bound(self, name):
         body = getattr(self.trainer, f"_{name}_fn")
@@ -157,7 +159,8 @@ def predict_function(key, build, model, target, rank, extra_specs):
 
     values = model_values(model)
     if key is None or not plain(values):
-        return tf_.function(lambda u, i, *e: body(model, u, i, *e), input_signature=specs)
+        return tf_.function(lambda u, i, *e: body(model, u, i, *e), input_signature=specs,
+                            autograph=False)
     # the ranking score of class labels holds the labels
     classes = repr(np.asarray(target.classes).tolist()) if rank and hasattr(
         target, "classes") else None
@@ -172,7 +175,7 @@ def predict_function(key, build, model, target, rank, extra_specs):
             with bind(shell.model, variables):
                 return body(shell.model, u, i, *e)
 
-        return tf_.function(run, reduce_retracing=True)
+        return compiled(run)
 
     function = _cached(_PROGRAMS, program_key, make)
     # trace for inputs of any length now (after fit, not at the first predict)

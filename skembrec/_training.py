@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._backend import keras, tf
+from ._backend import compiled, graph_loop, keras, tf
 
 OPTIMIZERS = ("adagrad", "adam", "adamax", "sgd")
 MAX_SEED = 2**31 - 1
@@ -270,9 +270,9 @@ class Trainer(OptimizerStateMixin):
         if self._shared and self._strategy is None:
             program = self._shared(self._regularised, self._settings)
         if program is None:
-            self._epoch = tf_.function(self._epoch_fn, reduce_retracing=True)
+            self._epoch = compiled(self._epoch_fn)
             self._stream_epoch = tf_.function(self._stream_epoch_fn, reduce_retracing=True)
-            self._evaluate = tf_.function(self._evaluate_fn, reduce_retracing=True)
+            self._evaluate = compiled(self._evaluate_fn)
             return
         # the program's functions take this trainer's variables as inputs
         state = self.state_variables()
@@ -467,9 +467,8 @@ class Trainer(OptimizerStateMixin):
                 users, items, target, weight, extra)
             order = tf_.concat([order, tf_.fill([n_batches * batch - n], n)], axis=0)
             n = n_batches * batch
-        loss_sum = tf_.constant(0.0)
-        weight_sum = tf_.constant(0.0)
-        for b in tf_.range(n_batches):
+
+        def batch_step(b, loss_sum, weight_sum):
             index = order[b * batch : tf_.minimum((b + 1) * batch, n)]
             rows = (tf_.gather(users, index), tf_.gather(items, index),
                     tf_.gather(target, index), tf_.gather(weight, index),
@@ -478,8 +477,10 @@ class Trainer(OptimizerStateMixin):
                 rows = self._with_negatives(
                     *rows, seed + tf_.stack([tf_.cast(b, tf_.int64) + 1, 0]))
             step_loss, step_weight = self._step(*rows)
-            loss_sum += step_loss
-            weight_sum += step_weight
+            return loss_sum + step_loss, weight_sum + step_weight
+
+        loss_sum, weight_sum = graph_loop(n_batches, batch_step,
+                                          tf_.constant(0.0), tf_.constant(0.0))
         return loss_sum / tf_.maximum(weight_sum, 1e-12)
 
     def _stream_epoch_fn(self, dataset):
@@ -692,25 +693,30 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
         return tf_.nn.sparse_softmax_cross_entropy_with_logits(
             labels=tf_.cast(target_t, tf_.int32), logits=output)
 
-    @tf_.function
+    def one_step(b):
+        # one Adam step on the folded rows
+        step = b + 1
+        with tf_.GradientTape() as tape:
+            output = model([users_t, items_t, *extra_t], training=False)
+            rows = tf_.gather(variable, users_t)
+            total = tf_.reduce_sum(share * example_loss(output)) + reg * tf_.reduce_sum(
+                share * tf_.reduce_sum(tf_.square(rows), axis=1))
+        grad = tape.gradient(total, variable)
+        # the gradient's rows are ratings' users: summed per folded user
+        grad = tf_.math.unsorted_segment_sum(
+            grad.values, tf_.gather(tf_.constant(slot_of), grad.indices), len(folded) + 1
+        )[:-1] if isinstance(grad, tf_.IndexedSlices) else tf_.gather(
+            grad, folded_t[:, 0])
+        m.assign(beta1 * m + (1 - beta1) * grad)
+        v.assign(beta2 * v + (1 - beta2) * tf_.square(grad))
+        t = tf_.cast(step, tf_.float32)
+        update = learning_rate * (m / (1 - beta1**t)) / (tf_.sqrt(v / (1 - beta2**t)) + eps)
+        variable.scatter_nd_sub(folded_t, update)
+        return ()
+
+    @compiled
     def run():
-        for step in tf_.range(1, steps + 1):
-            with tf_.GradientTape() as tape:
-                output = model([users_t, items_t, *extra_t], training=False)
-                rows = tf_.gather(variable, users_t)
-                total = tf_.reduce_sum(share * example_loss(output)) + reg * tf_.reduce_sum(
-                    share * tf_.reduce_sum(tf_.square(rows), axis=1))
-            grad = tape.gradient(total, variable)
-            # the gradient's rows are ratings' users: summed per folded user
-            grad = tf_.math.unsorted_segment_sum(
-                grad.values, tf_.gather(tf_.constant(slot_of), grad.indices), len(folded) + 1
-            )[:-1] if isinstance(grad, tf_.IndexedSlices) else tf_.gather(
-                grad, folded_t[:, 0])
-            m.assign(beta1 * m + (1 - beta1) * grad)
-            v.assign(beta2 * v + (1 - beta2) * tf_.square(grad))
-            t = tf_.cast(step, tf_.float32)
-            update = learning_rate * (m / (1 - beta1**t)) / (tf_.sqrt(v / (1 - beta2**t)) + eps)
-            variable.scatter_nd_sub(folded_t, update)
+        graph_loop(tf_.constant(steps, tf_.int32), one_step)
         return tf_.gather(variable, folded_t[:, 0])
 
     return run().numpy()

@@ -117,3 +117,20 @@ def test_a_grid_search_traces_once_or_twice_per_architecture(two_tables):
     # then any size)
     assert _traces() - start <= 2 * 2 * 2
     assert np.isfinite(search.best_score_)
+
+
+def test_fits_and_predictions_trace_without_autograph(two_tables, monkeypatch):
+    # AutoGraph's conversion of the graphs' source cost about 1.4 s of a
+    # process's first fit; the graphs are written without it
+    api = pytest.importorskip("tensorflow.python.autograph.impl.api")
+    converted = []
+    original = api.converted_call
+    monkeypatch.setattr(api, "converted_call",
+                        lambda *a, **k: converted.append(a[0]) or original(*a, **k))
+    (Xa, ya), _ = two_tables
+    _programs.clear()
+    for cls in (FunkMF, EmbeddingRegressor):
+        model = cls(n_epochs=1, early_stopping=True, validation_fraction=0.2).fit(Xa, ya)
+        model.predict(Xa[:5])
+        model.recommend(Xa.iloc[0, 0], n=3)
+    assert converted == []
