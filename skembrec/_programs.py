@@ -98,6 +98,34 @@ def bind(model, values):
                 var._value = value
 
 
+def loose(structure):
+    """Specs of the tensors in ``structure`` with every dimension unknown."""
+    tf_ = tf()
+    return tf_.nest.map_structure(
+        lambda t: tf_.TensorSpec([None] * t.shape.rank, t.dtype), structure)
+
+
+def trace_loosely(function, variables, tables, specs):
+    """Trace ``function(variables, *specs)`` with the first dimension of the
+    variables in ``tables`` (refs) unknown, unless a trace serves it already.
+
+    Variable specs are TensorFlow internals: without them (another
+    version), the trace is for these variables' shapes, and
+    ``reduce_retracing`` leaves a dimension unknown once it has varied.
+    """
+    try:
+        from tensorflow.python.ops.resource_variable_ops import VariableSpec
+
+        # alias_id: the position of each (distinct) variable in the call
+        placeholders = [VariableSpec(
+            shape=[None, *v.shape[1:]] if v.ref() in tables and v.shape.rank else v.shape,
+            dtype=v.dtype, trainable=v.trainable, alias_id=n)
+            for n, v in enumerate(variables)]
+        return function.get_concrete_function(placeholders, *specs)
+    except (ImportError, TypeError, NotImplementedError):  # pragma: no cover
+        return function.get_concrete_function(variables, *specs)
+
+
 def model_values(model):
     """The TensorFlow variables behind ``model``'s Keras variables."""
     return [v._value for v in model.variables]
@@ -115,6 +143,29 @@ class TrainerProgram:
         self.evaluate = compiled(self._bound("evaluate"))
         # iterating a dataset takes AutoGraph
         self.stream_epoch = tf_.function(self._bound("stream_epoch"), reduce_retracing=True)
+
+    def functions(self, state, tables):
+        """``(epoch, evaluate, stream_epoch)`` of the trainer whose
+        :meth:`~skembrec._training.Trainer.state_variables` are ``state``;
+        ``tables``: the refs of those whose rows vary between fits.
+
+        The first call of each traces, where no trace serves it yet, for
+        tables of any size and data of any length, so that other folds and
+        refits do not trace again.
+        """
+        def prepared(function):
+            ready = []
+
+            def call(*args):
+                if not ready:
+                    trace_loosely(function, state, tables, loose(args))
+                    ready.append(True)
+                return function(state, *args)
+
+            return call
+
+        return (prepared(self.epoch), prepared(self.evaluate),
+                lambda *args: self.stream_epoch(state, *args))
 
     def _bound(self, name):
         body = getattr(self.trainer, f"_{name}_fn")
@@ -145,11 +196,12 @@ def trainer_program(key, build, trainer_cls, regularised, settings):
     return _cached(_PROGRAMS, program_key, make)
 
 
-def predict_function(key, build, model, target, rank, extra_specs):
+def predict_function(key, build, model, tables, target, rank, extra_specs):
     """``f(user, item, *extra)``: ``model``'s output (or with ``rank`` the
     ``target``'s ranking score of it) for index tensors, traced for inputs
     of any length, once for every fit of the graph signature ``key``
-    (None: this model's own trace)."""
+    (None: this model's own trace); ``tables``: the model's
+    :class:`~skembrec._training.Table` list."""
     tf_ = tf()
     specs = [tf_.TensorSpec([None], tf_.int32)] * 2 + list(extra_specs)
 
@@ -178,6 +230,7 @@ def predict_function(key, build, model, target, rank, extra_specs):
         return compiled(run)
 
     function = _cached(_PROGRAMS, program_key, make)
-    # trace for inputs of any length now (after fit, not at the first predict)
-    function.get_concrete_function(values, *specs)
+    # trace for tables of any size and inputs of any length now (after fit,
+    # not at the first predict)
+    trace_loosely(function, values, {t.variable._value.ref() for t in tables}, specs)
     return lambda u, i, *e: function(values, u, i, *e)

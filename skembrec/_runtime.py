@@ -183,7 +183,7 @@ def predict_function(model_cls, state, runtime, rank, extra_specs):
     :func:`._programs.predict_function`)."""
     return _programs.predict_function(
         graph_key(model_cls, state), _template_builder(model_cls, state), runtime.model,
-        state.target, rank, extra_specs)
+        runtime.tables, state.target, rank, extra_specs)
 
 
 def new(model_cls, state, rng):

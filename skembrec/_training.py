@@ -275,10 +275,10 @@ class Trainer(OptimizerStateMixin):
             self._evaluate = compiled(self._evaluate_fn)
             return
         # the program's functions take this trainer's variables as inputs
-        state = self.state_variables()
-        self._epoch = lambda *args: program.epoch(state, *args)
-        self._stream_epoch = lambda *args: program.stream_epoch(state, *args)
-        self._evaluate = lambda *args: program.evaluate(state, *args)
+        tables = {v.ref() for v in self._table_vars}
+        tables |= {s.ref() for v in self._table_vars for s in self.optimizer.slots[v.ref()]}
+        self._epoch, self._evaluate, self._stream_epoch = program.functions(
+            self.state_variables(), tables)
 
     def state_variables(self):
         """Every variable the training graph reads or writes, flat: the
