@@ -11,8 +11,9 @@ skembrec and Surprise alternated, medians of ``--repeats``:
    and tracing included). The same process then fits and predicts again:
    the warm figure; the whole-process wall time covers both.
 2. ``grid``: ``GridSearchCV`` over ``n_factors`` [32, 64] and ``n_epochs``
-   [5, 10] with 3 folds on MovieLens-100K (Surprise: its own
-   ``GridSearchCV`` on the same grid), whole process.
+   [5, 10] with 3 shuffled folds on MovieLens-100K (Surprise: its own
+   ``GridSearchCV`` on the same grid, whose folds are shuffled too), whole
+   process; ``grid1m``: the same on the MovieLens-1M subset.
 3. ``small fits`` (skembrec only): ``FunkMF(n_epochs=1)`` on 5,000 ratings,
    20 fits in one warm process: the per-fit overhead (median).
 4. ``predict``: the first and the second ``predict`` after fit on the 1M
@@ -84,10 +85,12 @@ GRID_SKEMBREC = r"""
 import json, sys
 sys.path.insert(0, {bench!r})
 import _common as C
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from skembrec import FunkMF
-X, y = C.load_ratings("ml-100k")
-search = GridSearchCV(FunkMF(), {{"n_factors": [32, 64], "n_epochs": [5, 10]}}, cv=3,
+X, y = C.load_ratings({dataset!r})
+# shuffled folds, as Surprise's cv=3 (the 1M subset is sorted by user)
+search = GridSearchCV(FunkMF(), {{"n_factors": [32, 64], "n_epochs": [5, 10]}},
+                      cv=KFold(3, shuffle=True, random_state=0),
                       scoring="neg_root_mean_squared_error").fit(X, y)
 print(json.dumps({{"best": search.best_params_, "rmse": -search.best_score_}}))
 """
@@ -99,7 +102,7 @@ import pandas as pd
 import _common as C
 from surprise import SVD, Dataset, Reader
 from surprise.model_selection import GridSearchCV
-X, y = C.load_ratings("ml-100k")
+X, y = C.load_ratings({dataset!r})
 frame = pd.DataFrame({{"u": X[:, 0], "i": X[:, 1], "r": y}})
 data = Dataset.load_from_df(frame, Reader(rating_scale=(1, 5)))
 search = GridSearchCV(SVD, {{"n_factors": [32, 64], "n_epochs": [5, 10]}}, measures=["rmse"],
@@ -125,9 +128,9 @@ print(json.dumps({{"first": times[0], "median_after_first": float(np.median(time
 """
 
 
-def whole_process(code):
+def whole_process(code, **fields):
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code.format(bench=str(C.HERE))],
+    out = subprocess.run([sys.executable, "-c", code.format(bench=str(C.HERE), **fields)],
                          capture_output=True, text=True, cwd=str(C.ROOT), timeout=1800)
     wall = time.perf_counter() - start
     if out.returncode != 0:
@@ -138,29 +141,32 @@ def whole_process(code):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", nargs="+", default=["script", "grid", "small"],
-                        choices=["script", "grid", "small"])
+    parser.add_argument("--only", nargs="+", default=["script", "grid", "grid1m", "small"],
+                        choices=["script", "grid", "grid1m", "small"])
     parser.add_argument("--output", default=None)
     args = parser.parse_args()
     runs = {"script": {"skembrec": [], "surprise": []},
-            "grid": {"skembrec": [], "surprise": []}, "small": []}
+            "grid": {"skembrec": [], "surprise": []},
+            "grid1m": {"skembrec": [], "surprise": []}, "small": []}
     for repeat in range(args.repeats):
         if "script" in args.only:
             for side, code in (("skembrec", SCRIPT_SKEMBREC), ("surprise", SCRIPT_SURPRISE)):
                 wall, inner = whole_process(code)
                 runs["script"][side].append({"wall": wall, **inner})
                 print(f"script {side} #{repeat}: {wall:.2f} s {inner}")
-        if "grid" in args.only:
+        for kind, dataset in (("grid", "ml-100k"), ("grid1m", "ml-1m-subset")):
+            if kind not in args.only:
+                continue
             for side, code in (("skembrec", GRID_SKEMBREC), ("surprise", GRID_SURPRISE)):
-                wall, inner = whole_process(code)
-                runs["grid"][side].append({"wall": wall, **inner})
-                print(f"grid {side} #{repeat}: {wall:.2f} s {inner}")
+                wall, inner = whole_process(code, dataset=dataset)
+                runs[kind][side].append({"wall": wall, **inner})
+                print(f"{kind} {side} #{repeat}: {wall:.2f} s {inner}")
         if "small" in args.only:
             wall, inner = whole_process(SMALL_FITS)
             runs["small"].append(inner)
             print(f"small fits #{repeat}: {inner}")
     summary = {}
-    for kind in ("script", "grid"):
+    for kind in ("script", "grid", "grid1m"):
         if runs[kind]["skembrec"]:
             ours = C.median([r["wall"] for r in runs[kind]["skembrec"]])
             theirs = C.median([r["wall"] for r in runs[kind]["surprise"]])
