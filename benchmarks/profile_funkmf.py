@@ -35,7 +35,7 @@ def worker(payload):
     import skembrec
     import_s = time.perf_counter() - t0
 
-    from skembrec import _backend, _base, _validation
+    from skembrec import _backend, _base, _runtime, _training, _validation
     from skembrec._vocab import IdVocabulary
 
     X, y = C.load_ratings(payload["dataset"])
@@ -80,10 +80,10 @@ def worker(payload):
     wrap(IdVocabulary, "fit", "vocab_fit")
     wrap(IdVocabulary, "transform", "vocab_transform")
     wrap(_base.RegressionTarget, "fit", "target_stats")
-    wrap(_base.BaseEmbeddingModel, "_build", "build_graph")
-    wrap(_base, "to_tensors", "to_tensors")
-    wrap(_base.Trainer, "__init__", "trainer_init")
-    wrap(_base.Trainer, "run_epoch", "epochs", per_call=epochs)
+    wrap(_runtime, "build", "build_graph")
+    wrap(_training, "to_tensors", "to_tensors")
+    wrap(_training.Trainer, "__init__", "trainer_init")
+    wrap(_training.Trainer, "run_epoch", "epochs", per_call=epochs)
     wrap(_base, "fill_unknown_rows", "fill_unknown_rows")
     wrap(_base, "merge_seen", "record_seen")
     wrap(_base.BaseEmbeddingModel, "_output", "predict_tf_call")
