@@ -2,7 +2,8 @@
 
 Data: MovieLens-100K (``load_ratings("ml-100k")``, found under
 ``$SKEMBREC_DATA`` or ``../shared/datasets``), else ``make_ratings(943, 1682,
-100_000, random_state=0)``. Each of the three estimators is fitted on all
+100_000, random_state=0)``. Each estimator (the three rating models, AutoRec,
+ImplicitMF) is fitted on all
 the ratings (its defaults, ``n_epochs=2``, ``random_state=0``: the speed of
 ``predict`` does not depend on the training), then written twice: with
 ``save`` (skembrec's npz) and with ``export`` (a SavedModel).
@@ -44,7 +45,7 @@ from pathlib import Path
 import _common as C
 import numpy as np
 
-ESTIMATORS = ("FunkMF", "EmbeddingRegressor", "EmbeddingClassifier")
+ESTIMATORS = ("FunkMF", "EmbeddingRegressor", "EmbeddingClassifier", "AutoRec", "ImplicitMF")
 N_WARM = 5
 
 

@@ -21,7 +21,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
-from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
+from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF, ImplicitMF
 from skembrec._vocab import IdVocabulary
 from skembrec.datasets import make_ratings
 
@@ -39,6 +39,8 @@ CASES = {
     "classifier-int": (EmbeddingClassifier, {}, "int", "stars"),
     "classifier-str-median": (EmbeddingClassifier, {"decision": "median"}, "str", "stars"),
     "classifier-labels": (EmbeddingClassifier, {}, "int", "words"),
+    "autorec-int": (AutoRec, {}, "int", "stars"),
+    "autorec-str": (AutoRec, {}, "str", "stars"),
 }
 # what skops.io.get_untrusted_types lists for a fitted estimator (the
 # serving page documents it): the estimator's class and these
@@ -47,7 +49,8 @@ TRUSTED = {
     "skembrec._targets.RegressionTarget", "skembrec._targets.ClassTarget",
     "skembrec._time.TimeFeatures", "scipy.sparse._csr.csr_matrix",
     "skembrec.models._funk.FunkMF", "skembrec.models._regressor.EmbeddingRegressor",
-    "skembrec.models._classifier.EmbeddingClassifier",
+    "skembrec.models._classifier.EmbeddingClassifier", "skembrec.models._autorec.AutoRec",
+    "skembrec._targets.ImplicitTarget", "skembrec.models._implicit.ImplicitMF",
 }
 
 
@@ -82,7 +85,8 @@ def fitted():
     models = {}
     for name, (cls, params, ids, labels) in CASES.items():
         X, y = ratings(ids, labels)
-        extra = {"hidden_layer_sizes": (8,)} if cls is not FunkMF else {}
+        extra = ({"hidden_layer_sizes": (8,)}
+                 if cls in (EmbeddingRegressor, EmbeddingClassifier) else {})
         models[name] = cls(n_factors=4, n_epochs=3, random_state=0, **extra,
                            **params).fit(X, y)
     return models
@@ -411,7 +415,7 @@ def _same_model(a, b, name):
 
 
 @pytest.mark.parametrize("name", ["funk-int", "funk-str-time", "regressor-str",
-                                  "classifier-int", "classifier-labels"])
+                                  "classifier-int", "classifier-labels", "autorec-str"])
 def test_skops_round_trip(fitted, tmp_path, name):
     sio = pytest.importorskip("skops.io")
     model = fitted[name]
@@ -421,6 +425,20 @@ def test_skops_round_trip(fitted, tmp_path, name):
     assert set(untrusted) <= TRUSTED, sorted(set(untrusted) - TRUSTED)
     again = sio.load(file, trusted=untrusted)
     _same_model(model, again, name)
+
+
+def test_skops_round_trip_of_implicit_mf(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = ratings("str")
+    model = ImplicitMF(n_factors=4, n_epochs=2, random_state=0).fit(X, y)
+    file = tmp_path / "model.skops"
+    sio.dump(model, file)
+    untrusted = sio.get_untrusted_types(file=file)
+    assert set(untrusted) <= TRUSTED, sorted(set(untrusted) - TRUSTED)
+    again = sio.load(file, trusted=untrusted)
+    assert_array_equal(model.predict(X), again.predict(X))
+    users = rank_users(X, "str")
+    assert_array_equal(model.recommend(users, 5), again.recommend(users, 5))
 
 
 def test_mlflow_sklearn_flavour_round_trip(fitted, tmp_path):
