@@ -65,6 +65,10 @@ from ._version import __version__
 from ._vocab import IdVocabulary
 
 _PREDICT_CHUNK = 1 << 18
+# the rows of the first prediction a process runs, at its first install
+_WARM_UP_ROWS = 1 << 16
+_PROCESS = {"warmed_up": False}
+
 # parameters added since the first saved files, with the value that
 # reproduces what those files' models did
 _LATER_PARAMETERS = {"user_features": None, "item_features": None, "feature_separator": "|",
@@ -533,8 +537,13 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         self._state = state
         self._runtime = runtime
         # trace the prediction graph now, so that the first predict() after
-        # fit costs no tracing
-        self._output(np.zeros(1, np.int64), np.zeros(1, np.int64), placeholder_extras(state))
+        # fit costs no tracing; the first model of a process runs it on a
+        # large input too: TensorFlow's first large execution costs about
+        # 8 ms more than the next (its thread pools and allocator warm up)
+        rows = 1 if _PROCESS["warmed_up"] else _WARM_UP_ROWS
+        self._output(np.zeros(rows, np.int64), np.zeros(rows, np.int64),
+                     tuple(np.repeat(x, rows, axis=0) for x in placeholder_extras(state)))
+        _PROCESS["warmed_up"] = True
 
     def _fitted_state(self):
         return fitted_state(self)
