@@ -11,9 +11,9 @@ graph, the target's structure, the side inputs, the dtype policy) a small
 *template* model is built once; its Python code is what a function traces,
 with each of its Keras variables bound, for the duration of the trace, to
 the variable of the fit that called it. The traced graph reads and writes
-the variables it is given, so one trace serves every fit of that signature;
-``reduce_retracing`` makes a second fit with tables of another size trace
-once more, with table sizes left unknown, after which every size reuses it.
+the variables it is given, and its first trace leaves table sizes and data
+lengths unknown (:func:`trace_loosely`), so one trace serves every fit of
+that signature: other folds, refits, clones and training settings.
 
 Nothing is shared where a graph holds values of its fit (a model that
 reads the training ratings, such as AutoRec), nor under a

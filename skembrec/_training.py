@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import compiled, graph_loop, keras, tf
+from ._programs import bind, model_values
 
 OPTIMIZERS = ("adagrad", "adam", "adamax", "sgd")
 MAX_SEED = 2**31 - 1
@@ -286,7 +287,7 @@ class Trainer(OptimizerStateMixin):
         rate and step, the L2 coefficient."""
         slots = [s for v in self._table_vars + self._dense_vars
                  for s in self.optimizer.slots[v.ref()]]
-        return ([v._value for v in self.model.variables] + slots
+        return (model_values(self.model) + slots
                 + [self.optimizer.lr, self.optimizer.step, self._reg])
 
     @contextmanager
@@ -294,8 +295,6 @@ class Trainer(OptimizerStateMixin):
         """Within: this (template) trainer reads and writes the variables
         ``state`` (another trainer's :meth:`state_variables`, of the same
         graph) instead of its own; what a shared trace runs on."""
-        from ._programs import bind
-
         n_model = len(self.model.variables)
         with bind(self.model, state[:n_model]) as stand_in:
             own = (self._table_vars, self._dense_vars, self.optimizer.slots,
