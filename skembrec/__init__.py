@@ -8,6 +8,7 @@ from ._version import __version__
 
 __all__ = [
     "AutoRec",
+    "BayesianMF",
     "EmbeddingClassifier",
     "EmbeddingRegressor",
     "FunkMF",
@@ -15,8 +16,8 @@ __all__ = [
     "PopularityRecommender",
     "__version__",
 ]
-_MODELS = ("AutoRec", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF", "ImplicitMF",
-           "PopularityRecommender")
+_MODELS = ("AutoRec", "BayesianMF", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
+           "ImplicitMF", "PopularityRecommender")
 
 
 def __getattr__(name):

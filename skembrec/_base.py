@@ -407,7 +407,10 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if y is not None or sample_weight is not None:
             raise ValueError("the ratings come from the shards: call fit(shards) "
                              "without y or sample_weight")
-        if self._target is not RegressionTarget or self._reads_ratings:
+        # a model with its own training path (item batches, a sampler) needs
+        # its ratings in memory
+        if (self._target is not RegressionTarget
+                or getattr(type(self), "_trainer_class", None) is not None):
             raise TypeError(f"{name} cannot fit from shards; FunkMF and "
                             "EmbeddingRegressor can")
         if self.early_stopping or self.warm_start:
@@ -450,17 +453,17 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if weight is None:
             weight = np.ones(len(users), dtype=np.float32)
         arrays = [users, items, target, weight, *extra]
-        held_out = None
+        held_out, stopping = None, {}
         if self.early_stopping:
             arrays, held_out = split_validation(arrays, self.validation_fraction, rng)
+            stopping = {"tol": self.tol, "n_iter_no_change": self.n_iter_no_change}
         trainer = runtime.trainer
         # the training path lays the data out as it consumes them (rating
-        # batches, or item rows for AutoRec)
+        # batches, item rows for AutoRec, groups for BayesianMF's sampler)
         data, val = trainer.prepare(arrays, held_out, state)
         self._record_epochs(state, *run_epochs(
             trainer, lambda seed: trainer.run_epoch(data, seed), n_epochs=n_epochs,
-            first_epoch=state.n_iter, rng=rng, val=val, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, verbose=self.verbose))
+            first_epoch=state.n_iter, rng=rng, val=val, verbose=self.verbose, **stopping))
 
     @staticmethod
     def _record_epochs(state, losses, val_losses):

@@ -135,20 +135,20 @@ def attach_trainer(model_cls, runtime, state):
     params = state.params
     trainer_cls = getattr(model_cls, "_trainer_class", None)
     trainer_cls = Trainer if trainer_cls is None else trainer_cls()
-    options = {}
-    if "n_negatives" in params:
-        # implicit-feedback models train on sampled negatives too
-        options.update(negatives=params["n_negatives"],
-                       negative_weight=params["negative_weight"])
+    # what the model's training path needs besides the shared settings
+    # (ImplicitMF's sampled negatives, BayesianMF's kept sweeps)
+    options = getattr(model_cls, "_trainer_options", lambda params: {})(params)
     key = graph_key(model_cls, state)
     if (trainer_cls is Trainer and key is not None
             and _programs.plain(_programs.model_values(runtime.model))):
         options["shared"] = lambda regularised, settings: _programs.trainer_program(
             key, _template_builder(model_cls, state), Trainer, regularised, settings)
-    runtime.trainer = trainer_cls(
-        runtime.model, runtime.tables, loss=model_cls._target.loss,
-        optimizer=params["optimizer"], learning_rate=params["learning_rate"],
-        reg=params["reg"], batch_size=params["batch_size"], **options)
+    # the settings of gradient training, where the model has them (a
+    # sampler has none)
+    settings = {name: params[name] for name in ("optimizer", "learning_rate", "reg",
+                                                "batch_size") if name in params}
+    runtime.trainer = trainer_cls(runtime.model, runtime.tables,
+                                  loss=model_cls._target.loss, **settings, **options)
     return runtime.trainer
 
 

@@ -21,7 +21,14 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
-from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF, ImplicitMF
+from skembrec import (
+    AutoRec,
+    BayesianMF,
+    EmbeddingClassifier,
+    EmbeddingRegressor,
+    FunkMF,
+    ImplicitMF,
+)
 from skembrec._vocab import IdVocabulary
 from skembrec.datasets import make_ratings
 
@@ -41,6 +48,8 @@ CASES = {
     "classifier-labels": (EmbeddingClassifier, {}, "int", "words"),
     "autorec-int": (AutoRec, {}, "int", "stars"),
     "autorec-str": (AutoRec, {}, "str", "stars"),
+    "bayes-int": (BayesianMF, {"n_burn_in": 1, "n_kept_samples": 2}, "int", "stars"),
+    "bayes-str": (BayesianMF, {"n_burn_in": 0, "n_kept_samples": 3}, "str", "stars"),
 }
 # what skops.io.get_untrusted_types lists for a fitted estimator (the
 # serving page documents it): the estimator's class and these
@@ -51,6 +60,7 @@ TRUSTED = {
     "skembrec.models._funk.FunkMF", "skembrec.models._regressor.EmbeddingRegressor",
     "skembrec.models._classifier.EmbeddingClassifier", "skembrec.models._autorec.AutoRec",
     "skembrec._targets.ImplicitTarget", "skembrec.models._implicit.ImplicitMF",
+    "skembrec.models._bayes.BayesianMF",
 }
 
 

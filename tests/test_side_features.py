@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
+from skembrec import BayesianMF, EmbeddingClassifier, EmbeddingRegressor, FunkMF
 from skembrec._sklearn_compat import InvalidParameterError
 
 GENRES = np.array(["Action|Comedy", "Drama", "Comedy", "Action|Drama|Horror", "Horror"])
@@ -32,13 +32,18 @@ def ratings(n_users=120, n_items=100, n_ratings=5000, seed=0):
 
 def make(cls, **params):
     defaults = {"n_epochs": 15, "random_state": 0}
-    if cls is not FunkMF:
+    if cls is BayesianMF:
+        # a third of the sweeps burnt in, half of the rest kept
+        n_epochs = params.pop("n_epochs", 30)
+        defaults.update(n_factors=4, n_epochs=n_epochs, n_burn_in=n_epochs // 3,
+                        n_kept_samples=max(1, (n_epochs - n_epochs // 3) // 2))
+    elif cls is not FunkMF:
         defaults.update(n_factors=8, hidden_layer_sizes=(16,), n_epochs=10)
     return cls(**{**defaults, **params})
 
 
 FEATURES = {"user_features": ["age", "group"], "item_features": ["genres"]}
-MODELS = [FunkMF, EmbeddingRegressor]
+MODELS = [FunkMF, EmbeddingRegressor, BayesianMF]
 
 
 def rmse(a, b):
@@ -79,7 +84,7 @@ def test_cold_users_are_predicted_from_their_attributes(cls):
         rmse(y[cold], plain.predict(X[cold])) - 0.05
 
 
-@pytest.mark.parametrize("cls", [FunkMF, EmbeddingRegressor, EmbeddingClassifier])
+@pytest.mark.parametrize("cls", [FunkMF, EmbeddingRegressor, EmbeddingClassifier, BayesianMF])
 def test_unseen_values_empty_and_missing_features_never_raise(cls):
     X, y = ratings(n_ratings=800)
     y = np.round(y).astype(int) if cls is EmbeddingClassifier else y
@@ -109,7 +114,7 @@ def test_an_unseen_value_contributes_nothing():
     assert model.predict(drama)[0] != pytest.approx(model.predict(empty)[0], abs=1e-3)
 
 
-@pytest.mark.parametrize("cls", [FunkMF, EmbeddingRegressor, EmbeddingClassifier])
+@pytest.mark.parametrize("cls", [FunkMF, EmbeddingRegressor, EmbeddingClassifier, BayesianMF])
 def test_pickle_and_save_keep_the_features(cls, tmp_path):
     X, y = ratings(n_ratings=800)
     y = np.round(y).astype(int) if cls is EmbeddingClassifier else y
@@ -236,7 +241,7 @@ def test_shards_refuse_features(tmp_path):
         make(FunkMF, n_epochs=1, user_features=["age"]).fit(shards)
 
 
-@pytest.mark.parametrize("cls", [FunkMF, EmbeddingClassifier])
+@pytest.mark.parametrize("cls", [FunkMF, EmbeddingClassifier, BayesianMF])
 def test_export_takes_the_feature_columns(cls, tmp_path):
     tf = pytest.importorskip("tensorflow")
     X, y = ratings(n_ratings=1000)

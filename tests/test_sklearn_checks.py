@@ -2,7 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF, ImplicitMF
+from skembrec import (
+    AutoRec,
+    BayesianMF,
+    EmbeddingClassifier,
+    EmbeddingRegressor,
+    FunkMF,
+    ImplicitMF,
+)
 
 # Small, fast settings: the checks fit hundreds of times on tiny data.
 ESTIMATORS = [
@@ -13,6 +20,7 @@ ESTIMATORS = [
                         batch_size=32, random_state=0),
     AutoRec(n_factors=4, n_epochs=5, batch_size=32, random_state=0),
     ImplicitMF(n_factors=4, n_epochs=5, batch_size=32, random_state=0),
+    BayesianMF(n_factors=4, n_epochs=5, n_burn_in=2, n_kept_samples=3, random_state=0),
 ]
 
 EXPECTED_FAILURES = {

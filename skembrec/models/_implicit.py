@@ -216,6 +216,12 @@ class ImplicitMF(BaseEmbeddingModel):
         return keep if weight is None else weight * keep
 
     @classmethod
+    def _trainer_options(cls, params):
+        # the per-rating trainer also steps on sampled negatives
+        return {"negatives": params["n_negatives"],
+                "negative_weight": params["negative_weight"]}
+
+    @classmethod
     def _build_graph(cls, spec):
         from .._layers import SparseEmbedding
 

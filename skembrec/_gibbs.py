@@ -1,0 +1,365 @@
+"""The Gibbs-sampling training path of :class:`~skembrec.BayesianMF`.
+
+A peer of the per-rating :class:`~skembrec._training.Trainer` and of the
+item-batch :class:`~skembrec._item_training.ItemTrainer`, with their
+constructor and entry points (``prepare``, ``run_epoch``, ``configure``,
+the optimizer state, of which it has none). An epoch is one Gibbs sweep,
+one compiled ``tf.function`` call that draws every parameter once from its
+conditional posterior.
+
+The model (in standardised ratings, the target encoder's mean and scale
+around it) is two-sided:
+
+.. math:: \\hat r_{ui} = b(u) + b(i) + p(u)^\\top q(i), \\qquad
+          [b(e), p(e)] = \\sum_g a^g_e \\Theta^g
+
+where each side's design stacks groups of columns: the id (one-hot), the
+"who rated what" group (``implicit``: the items the user rated in fit,
+``1/sqrt(count)`` each; for an item, the users who rated it) and one group
+per side-feature column (its tokens, with the values of
+:mod:`._features`: the bag of each id's last rating in fit). Every group's
+rows of :math:`\\Theta` have a Normal prior with a Normal-Gamma hyperprior
+per factor (as BPMF and Bayesian factorisation machines), the noise
+precision a Gamma(1, 1) prior, and each rating's weight multiplies its
+precision.
+
+A group in which every entity has at most one active column (the ids, a
+categorical or a numeric feature) is drawn exactly, every column at once:
+one batched Cholesky factorisation of ``(k + 1) x (k + 1)`` precision
+matrices built from per-entity Gram matrices. A multi-hot group (the
+implicit group, a multi-valued feature) is drawn by perturb-and-MAP: its
+conditional's precision equation, with Gaussian noise of that precision on
+the right-hand side, solved by :data:`CG_STEPS` conjugate-gradient steps
+warm-started at the current draw (exact at convergence).
+
+After each kept sweep the draw is written into the Keras model's tables,
+sample ``s`` in columns ``s*k .. (s+1)*k`` of the factor tables (scaled by
+``1/sqrt(S)``, so one dot product is the mean over the samples of
+:math:`p_s^\\top q_s`) and column ``s`` of the bias tables. The id and
+implicit groups are folded into the id's rows (an id's implicit vector is
+fixed by the fit); the feature groups fill the feature tables, which serve
+cold start.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._backend import compiled, graph_loop, tf
+
+# conjugate-gradient steps per draw of a multi-hot group (warm-started at the
+# current draw): MovieLens-100K u1, full model, 200 sweeps: 8 steps 0.8866,
+# 16 steps 0.8859 (benchmarks/explore_gibbs.py)
+CG_STEPS = 16
+
+
+class GibbsSampler:
+    """Draw a two-sided factorisation model's parameters by Gibbs sampling.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The graph of :class:`~skembrec.BayesianMF` (stacked sample tables).
+    tables : list of Table
+        Its tables (their unknown rows stay zero).
+    loss : {"squared_error"}
+        Only the squared error (a Gaussian likelihood).
+    n_factors : int
+        Factors per sample.
+    kept : sequence of int
+        The sweeps (0-based) whose draws are kept, one table slot each.
+    implicit : bool
+        Whether each side has the "who rated what" group.
+    init_std : float
+        Standard deviation of the initial factors.
+    **settings
+        The per-rating trainers' settings (``optimizer``, ``learning_rate``,
+        ...), which sampling does not have: ignored.
+    """
+
+    def __init__(self, model, tables, *, loss, n_factors, kept, implicit, init_std,
+                 **settings):
+        tf_ = tf()
+        if loss != "squared_error":
+            raise ValueError(f"the Gibbs sampler fits squared errors, not {loss!r}")
+        if tf_.distribute.has_strategy():
+            raise ValueError("BayesianMF does not sample under a tf.distribute strategy; "
+                             "fit it outside the strategy's scope (one device)")
+        self.model = model
+        self.tables = tables
+        self.loss = loss
+        self.k = int(n_factors)
+        self.slots = {int(sweep): slot for slot, sweep in enumerate(sorted(kept))}
+        self.n_samples = len(self.slots)
+        self.implicit = bool(implicit)
+        self.init_std = float(init_std)
+        self.optimizer = None
+        self._generator = None
+        self._sweep = compiled(self._sweep_fn)
+
+    def configure(self, **settings):
+        """Sampling has no step size or batch size to change."""
+
+    def optimizer_state(self):
+        """None: a sampler has no optimizer slots."""
+        return None
+
+    def load_optimizer_state(self, state):
+        """Nothing to restore (see :meth:`optimizer_state`)."""
+
+    # -- the data ------------------------------------------------------------
+    def prepare(self, arrays, held_out, state):
+        """Each side's groups and the ratings, as tensors; returns ``(data, None)``.
+
+        ``arrays`` is ``[users, items, target, weight, *feature bags]``
+        (standardised targets). Ratings of weight 0 are left out.
+        """
+        if held_out is not None:
+            raise ValueError("BayesianMF samples without a validation split")
+        tf_ = tf()
+        users, items, target, weight = arrays[:4]
+        keep = np.asarray(weight) > 0
+        if not keep.any():
+            raise ValueError("sample_weight must give some rating a positive weight")
+        users, items = users[keep].astype(np.int64), items[keep].astype(np.int64)
+        target = np.asarray(target, np.float32)[keep]
+        weight = np.asarray(weight, np.float32)[keep]
+        n = {"user": len(state.user_vocab), "item": len(state.item_vocab)}
+        codes = {"user": users, "item": items}
+        self.n = n
+        self.rows = {side: tf_.constant(codes[side], tf_.int32) for side in codes}
+        self.y = tf_.constant(target)
+        self.w = tf_.constant(weight)
+        self.total_weight = tf_.constant(float(weight.sum()), tf_.float32)
+        self.groups = {}
+        for side, other in (("user", "item"), ("item", "user")):
+            groups = [_onehot(np.arange(n[side]), np.ones(n[side]), n[side], "id")]
+            if self.implicit:
+                # who rated what, from the fit's ratings: each entity's row
+                # of the rated pairs, 1/sqrt(its count) each
+                pairs = sp.csr_matrix((np.ones(len(users)), (codes[side], codes[other])),
+                                      shape=(n[side], n[other]))
+                pairs.data[:] = 1.0  # a pair rated twice counts once
+                count = np.diff(pairs.indptr)
+                pairs = sp.diags(1 / np.sqrt(np.maximum(count, 1))) @ pairs
+                groups.append(_multihot(pairs, "implicit"))
+            features = (state.features or {}).get(side)
+            if features is not None:
+                groups += _feature_groups(features, n[side])
+            self.groups[side] = groups
+        for groups in self.groups.values():
+            for g in groups:
+                g["theta"] = tf_.Variable(tf_.zeros([g["n"], self.k + 1]), trainable=False)
+                g["mu"] = tf_.Variable(tf_.zeros([self.k + 1]), trainable=False)
+                g["lam"] = tf_.Variable(tf_.ones([self.k + 1]), trainable=False)
+        self.alpha = tf_.Variable(1.0, trainable=False)
+        return {}, None
+
+    # -- the graph -------------------------------------------------------------
+    def _total(self, side, skip=None):
+        """Each entity's ``[b, p]`` of side ``side`` (less group ``skip``)."""
+        tf_ = tf()
+        total = tf_.zeros([self.n[side], self.k + 1])
+        for j, g in enumerate(self.groups[side]):
+            if j != skip:
+                total += tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
+        return total
+
+    def _predict_rows(self):
+        tf_ = tf()
+        tu = tf_.gather(self._total("user"), self.rows["user"])
+        ti = tf_.gather(self._total("item"), self.rows["item"])
+        return tu[:, 0] + ti[:, 0] + tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
+
+    def _gamma(self, shape, concentration):
+        tf_ = tf()
+        seed = self._generator.uniform_full_int([2], tf_.int32)
+        return tf_.random.stateless_gamma(shape, seed, concentration)
+
+    def _sample_side(self, side, other):
+        tf_ = tf()
+        gen = self._generator
+        k1 = self.k + 1
+        rows, n = self.rows[side], self.n[side]
+        to = tf_.gather(self._total(other), self.rows[other])
+        # the coefficients of [b, p] in each rating, and what is left of it
+        q = tf_.concat([tf_.ones_like(to[:, :1]), to[:, 1:]], axis=1)
+        r = self.y - to[:, 0]
+        wq = self.w[:, None] * q
+        gram = tf_.math.unsorted_segment_sum(wq[:, :, None] * q[:, None, :], rows, n)
+        linear = tf_.math.unsorted_segment_sum(r[:, None] * wq, rows, n)
+        alpha = self.alpha
+        for j, g in enumerate(self.groups[side]):
+            rest = self._total(side, skip=j)
+            residual = linear - tf_.linalg.matvec(gram, rest)
+            noise = tf_.math.unsorted_segment_sum(
+                (tf_.sqrt(self.w) * gen.normal(tf_.shape(r)))[:, None] * q, rows, n)
+            lam, mu = g["lam"], g["mu"]
+            rhs = (lam * mu + tf_.sqrt(lam) * gen.normal([g["n"], k1])
+                   + tf_.sparse.sparse_dense_matmul(
+                       g["AT"], alpha * residual + tf_.sqrt(alpha) * noise))
+            if g["owner"] is not None:
+                # at most one column per entity: the precision is block
+                # diagonal, one (k+1) x (k+1) block per column
+                precision = tf_.math.unsorted_segment_sum(
+                    tf_.square(g["value"])[:, None, None] * gram, g["owner"],
+                    g["n"] + 1)[:-1]
+                precision = alpha * precision + tf_.linalg.diag(
+                    tf_.broadcast_to(lam, [g["n"], k1]))
+                chol = tf_.linalg.cholesky(precision)
+                theta = tf_.linalg.cholesky_solve(chol, rhs[:, :, None])[:, :, 0]
+            else:
+                theta = _conjugate_gradient(
+                    lambda x, g=g, lam=lam: lam * x + alpha * tf_.sparse.sparse_dense_matmul(
+                        g["AT"], tf_.linalg.matvec(
+                            gram, tf_.sparse.sparse_dense_matmul(g["A"], x))),
+                    rhs, g["theta"], CG_STEPS)
+            g["theta"].assign(theta)
+            self._sample_hyper(g)
+
+    def _sample_hyper(self, g):
+        """The group's Normal-Gamma hyperparameters given its rows."""
+        tf_ = tf()
+        theta, lam = g["theta"], g["lam"]
+        count = tf_.cast(g["n"], tf_.float32) + 1.0
+        mean = tf_.reduce_sum(theta, axis=0) / count
+        mu = mean + self._generator.normal(tf_.shape(mean)) / tf_.sqrt(count * lam)
+        spread = tf_.reduce_sum(tf_.square(theta - mu), axis=0) + tf_.square(mu)
+        g["mu"].assign(mu)
+        g["lam"].assign(self._gamma(tf_.shape(spread), 1.0 + count / 2)
+                        / (1.0 + spread / 2))
+
+    def _sweep_fn(self):
+        tf_ = tf()
+        error = self.y - self._predict_rows()
+        squares = tf_.reduce_sum(self.w * tf_.square(error))
+        self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2) / (1.0 + squares / 2))
+        self._sample_side("user", "item")
+        self._sample_side("item", "user")
+        error = self.y - self._predict_rows()
+        return tf_.reduce_sum(self.w * tf_.square(error)) / self.total_weight
+
+    # -- Python entry points, called once per sweep -----------------------------
+    def run_epoch(self, data, seed):
+        """One sweep; keeps its draw if the sweep is a kept one. Returns the
+        weighted mean squared error of the draw on the training ratings."""
+        tf_ = tf()
+        if self._generator is None:
+            self._generator = tf_.random.Generator.from_seed(int(seed[0]))
+            for groups in self.groups.values():
+                for g in groups:
+                    start = self._generator.normal([g["n"], self.k]) * self.init_std
+                    g["theta"].assign(tf_.concat([tf_.zeros([g["n"], 1]), start], 1))
+        loss = float(self._sweep())
+        slot = self.slots.get(int(seed[1]))
+        if slot is not None:
+            self._store(slot)
+        return loss
+
+    def validation_loss(self, val):  # pragma: no cover - prepare returns no val
+        raise ValueError("BayesianMF samples without a validation split")
+
+    def _store(self, slot):
+        """Write the current draw into the model's tables as sample ``slot``."""
+        tf_ = tf()
+        k, scale = self.k, 1.0 / np.sqrt(self.n_samples)
+        columns = slice(slot * k, (slot + 1) * k)
+        for side, groups in self.groups.items():
+            ids = tf_.add_n([tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
+                             for g in groups if g["dest"] != "features"])
+            self._write(f"{side}_embedding", f"{side}_bias", ids, columns, slot, scale)
+            tokens = [g for g in groups if g["dest"] == "features"]
+            if tokens:
+                # the columns' tokens in the table's order (by offset)
+                theta = tf_.concat([g["theta"] for g in sorted(tokens,
+                                                             key=lambda g: g["offset"])], 0)
+                self._write(f"{side}_feature_embedding", f"{side}_feature_bias", theta,
+                            columns, slot, scale)
+
+    def _write(self, factors, biases, values, columns, slot, scale):
+        n = int(values.shape[0])
+        self.model.get_layer(factors).embeddings.value[:n, columns].assign(
+            values[:, 1:] * scale)
+        self.model.get_layer(biases).embeddings.value[:n, slot].assign(values[:, 0])
+
+
+def _conjugate_gradient(apply, rhs, start, steps):
+    """``steps`` conjugate-gradient steps on ``apply(x) = rhs`` from ``start``
+    (a loop in the graph)."""
+    tf_ = tf()
+    x = tf_.convert_to_tensor(start)
+    residual = rhs - apply(x)
+    norm = tf_.reduce_sum(tf_.square(residual))
+
+    def step(_, x, residual, direction, norm):
+        image = apply(direction)
+        curvature = tf_.reduce_sum(direction * image)
+        # a converged system (zero residual) stays where it is
+        a = tf_.math.divide_no_nan(norm, curvature)
+        x = x + a * direction
+        residual = residual - a * image
+        new_norm = tf_.reduce_sum(tf_.square(residual))
+        direction = residual + tf_.math.divide_no_nan(new_norm, norm) * direction
+        return x, residual, direction, new_norm
+
+    x, *_ = graph_loop(tf_.constant(steps, tf_.int32), step, x, residual, residual, norm)
+    return x
+
+
+def _sparse(matrix):
+    tf_ = tf()
+    coo = matrix.tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    indices = np.stack([coo.row[order], coo.col[order]], axis=1).astype(np.int64)
+    return tf_.sparse.SparseTensor(indices, coo.data[order].astype(np.float32), coo.shape)
+
+
+def _group(matrix, dest, owner=None, value=None, offset=0):
+    tf_ = tf()
+    matrix = sp.csr_matrix(matrix)
+    group = {"A": _sparse(matrix), "AT": _sparse(matrix.T), "n": matrix.shape[1],
+             "dest": dest, "offset": offset, "owner": None, "value": None}
+    if owner is not None:
+        group["owner"] = tf_.constant(owner, tf_.int32)
+        group["value"] = tf_.constant(value, tf_.float32)
+    return group
+
+
+def _onehot(columns, values, n_columns, dest, offset=0):
+    """A group where entity ``e`` has value ``values[e]`` in column
+    ``columns[e]`` (a column of ``-1``: none)."""
+    n = len(columns)
+    active = columns >= 0
+    matrix = sp.csr_matrix((values[active], (np.arange(n)[active], columns[active])),
+                           shape=(n, n_columns))
+    # an entity without a column sits in a dummy last slot
+    owner = np.where(active, columns, n_columns)
+    return _group(matrix, dest, owner, np.where(active, values, 0.0), offset)
+
+
+def _multihot(matrix, dest, offset=0):
+    return _group(matrix, dest, offset=offset)
+
+
+def _feature_groups(features, n_ids):
+    """One group per feature column: each id's bag (of its last rating in
+    fit) restricted to the column's tokens."""
+    index, value = features.rows
+    index, value = index[:n_ids], value[:n_ids]
+    groups = []
+    offset = 0
+    for column in features.columns:
+        n_tokens = column.n_tokens
+        inside = (index >= offset) & (index < offset + n_tokens) & (value != 0)
+        entity = np.nonzero(inside)[0]
+        token = index[inside] - offset
+        weights = value[inside]
+        if np.bincount(entity, minlength=n_ids).max(initial=0) <= 1:
+            columns = np.full(n_ids, -1, np.int64)
+            values = np.zeros(n_ids)
+            columns[entity], values[entity] = token, weights
+            groups.append(_onehot(columns, values, n_tokens, "features", offset))
+        else:
+            matrix = sp.csr_matrix((weights, (entity, token)), shape=(n_ids, n_tokens))
+            groups.append(_multihot(matrix, "features", offset))
+        offset += n_tokens
+    return groups

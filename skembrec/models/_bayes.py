@@ -1,0 +1,328 @@
+"""BayesianMF: a factorisation model sampled by Gibbs sampling, as a Keras graph."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.metaestimators import available_if
+
+from .._backend import keras
+from .._base import BaseEmbeddingModel
+from .._sklearn_compat import Interval
+from .._training import Table
+from ._mixins import RatingRegressorMixin
+from ._params import fill_doc
+
+
+def _never(estimator):
+    return False
+
+
+@fill_doc
+class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
+    """Bayesian matrix factorisation with side features, fitted by Gibbs sampling.
+
+    The model of a Bayesian factorisation machine restricted to user-item
+    interactions (BPMF with the implicit and attribute terms of SVD++ and
+    SVDFeature):
+
+    .. math:: \\hat r_{ui} = \\mu + b(u) + b(i) + p(u)^\\top q(i), \\qquad
+              [b(u), p(u)] = [b_u, p_u] + |N(u)|^{-1/2} \\sum_{j \\in N(u)} [c_j, y_j]
+              + \\sum_{f \\in F(u)} x_{uf} [b_f, p_f]
+
+    and the same for items: an id's own bias and factors, the "who rated
+    what" term (``implicit``: :math:`N(u)` the items ``u`` rated in fit;
+    for an item, the users who rated it) and its side features
+    :math:`F(u)` (``user_features``, ``item_features``, valued as in
+    :class:`FunkMF`). Every group of rows (the ids, the implicit rows, each
+    feature column) has a Normal prior whose mean and precision per factor
+    have a Normal-Gamma hyperprior, and the noise precision a Gamma prior:
+    there is no ``reg`` or ``learning_rate`` to tune. Each epoch is one Gibbs
+    sweep in TensorFlow ops, which draws every parameter from its posterior
+    given the rest (see :mod:`skembrec._gibbs`). The prediction is the
+    posterior mean over ``n_kept_samples`` draws spread evenly over the
+    sweeps after ``n_burn_in``, and :meth:`predict_std` is their spread.
+
+    Parameters
+    ----------
+    n_factors : int, default=${n_factors}
+        Factors per draw.
+    n_epochs : int, default=${n_epochs}
+        Gibbs sweeps.
+    n_burn_in : int, default=${n_burn_in}
+        Sweeps at the start whose draws are not kept.
+    n_kept_samples : int, default=${n_kept_samples}
+        Draws kept for the posterior mean, the last sweep's and evenly
+        spaced ones before it (at most ``n_epochs - n_burn_in``). The
+        fitted tables hold them side by side: ``n_factors * n_kept_samples``
+        columns per id.
+    implicit : bool, default=${implicit}
+        Add each side's "who rated what" term, built from the ratings of
+        the fit (never from the pairs a prediction asks for).
+    init_std : float, default=${init_std}
+        Standard deviation of the initial factors.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampler; an int makes fits reproducible on a CPU.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over sweeps, 2 prints one line
+        per sweep.
+    clip_predictions : bool, default=True
+        Clip predictions to the rating range seen in fit.
+    time_column : None, default=None
+        Not supported yet: must be None.
+    ${features}
+
+    Attributes
+    ----------
+    global_mean_ : float
+        The weighted mean rating of the fit data (:math:`\\mu`).
+    rating_range_ : tuple of float
+        (min, max) rating seen in fit; predictions are clipped to it.
+    n_users_, n_items_ : int
+        Vocabulary sizes.
+    user_ids_, item_ids_ : ndarray
+        Raw ids in table order.
+    user_embeddings_, item_embeddings_ : ndarray of shape (n_ids, n_factors * n_kept_samples)
+        Each id's factors (its own, its implicit term's) of every kept
+        draw side by side, scaled by ``n_kept_samples ** -0.5``: their dot
+        product is the posterior mean of :math:`p(u)^\\top q(i)` without the
+        features' share.
+    user_biases_, item_biases_ : ndarray of shape (n_ids,)
+        The posterior mean of each id's bias (its implicit term's included).
+    feature_kinds_ : dict
+        The kind of each side-feature column, read from the fit data.
+    history_ : dict
+        ``{"loss": [...], "val_loss": [...]}``: each sweep's mean squared
+        error on the training ratings (standardised), no validation loss.
+    n_iter_ : int
+        Sweeps run.
+    model_ : keras.Model
+        The graph: the kept draws' tables and the posterior-mean prediction.
+    n_features_in_ : int
+        Columns of ``X`` seen in fit.
+
+    See Also
+    --------
+    FunkMF : The same prediction, fitted by regularised gradient steps.
+
+    Notes
+    -----
+    Cold start: an unknown user or item (or a missing id) has no id or
+    implicit term; its side features, when given, predict for it, and the
+    global mean otherwise. ``fold_in``, ``partial_fit``, warm starts, early
+    stopping and fits from shards are not available: the sampler starts
+    afresh at every ``fit``.
+
+    The data are held in memory: each sweep costs
+    :math:`O(\\mathrm{nnz} \\cdot k^2)` for the ratings and the implicit
+    rows, and memory :math:`O(\\mathrm{nnz} \\cdot k^2)` floats for the
+    per-rating Gram terms.
+
+    References
+    ----------
+    R. Salakhutdinov, A. Mnih, "Bayesian Probabilistic Matrix Factorization
+    using Markov Chain Monte Carlo", ICML 2008. S. Rendle, "Factorization
+    Machines with libFM", ACM TIST 2012. Y. Koren, "Factorization meets the
+    neighborhood", KDD 2008 (the implicit term).
+
+    Examples
+    --------
+    >>> from skembrec import BayesianMF
+    >>> from skembrec.datasets import make_ratings
+    >>> X, y = make_ratings(n_users=200, n_items=100, n_ratings=4000,
+    ...                     random_state=0, return_X_y=True)
+    >>> model = BayesianMF(n_epochs=30, n_burn_in=10, n_kept_samples=10,
+    ...                    random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+    >>> model.predict_std(X[:3]).shape
+    (3,)
+    """
+
+    _doc_time_effect = ""
+    _doc_feature_effect = (
+        "gives each feature column its own group of rows, drawn with the ids' "
+        "(see the model above)")
+
+    _parameter_constraints = {
+        **BaseEmbeddingModel._parameter_constraints,
+        "n_burn_in": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_kept_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "implicit": ["boolean"],
+        "clip_predictions": ["boolean"],
+    }
+
+    # the sampler starts afresh at every fit and has no validation split:
+    # what the base reads of these is fixed
+    warm_start = False
+    early_stopping = False
+
+    def __init__(
+        self,
+        n_factors=10,
+        *,
+        n_epochs=200,
+        n_burn_in=20,
+        n_kept_samples=60,
+        implicit=True,
+        init_std=0.1,
+        random_state=None,
+        verbose=0,
+        clip_predictions=True,
+        time_column=None,
+        user_features=None,
+        item_features=None,
+        feature_separator="|",
+    ):
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.n_burn_in = n_burn_in
+        self.n_kept_samples = n_kept_samples
+        self.implicit = implicit
+        self.init_std = init_std
+        self.random_state = random_state
+        self.verbose = verbose
+        self.clip_predictions = clip_predictions
+        self.time_column = time_column
+        self.user_features = user_features
+        self.item_features = item_features
+        self.feature_separator = feature_separator
+
+    _architecture = ("n_factors", "n_kept_samples", "time_column", "user_features",
+                     "item_features", "feature_separator")
+
+    @classmethod
+    def _trainer_class(cls):
+        from .._gibbs import GibbsSampler
+
+        return GibbsSampler
+
+    @classmethod
+    def _trainer_options(cls, params):
+        return {"n_factors": params["n_factors"], "implicit": params["implicit"],
+                "init_std": params["init_std"], "kept": kept_sweeps(params)}
+
+    partial_fit = available_if(_never)(BaseEmbeddingModel.partial_fit)
+
+    def _validate_params(self):
+        super()._validate_params()
+        name = type(self).__name__
+        if self.time_column is not None:
+            raise ValueError(f"{name} does not use time yet: time_column must be None, "
+                             f"got {self.time_column!r}")
+        if self.n_kept_samples > self.n_epochs - self.n_burn_in:
+            raise ValueError(
+                f"{name} keeps n_kept_samples={self.n_kept_samples} draws of the "
+                f"n_epochs - n_burn_in = {self.n_epochs - self.n_burn_in} sweeps after "
+                "the burn-in: lower n_kept_samples or n_burn_in, or raise n_epochs")
+
+    @classmethod
+    def _build_graph(cls, spec):
+        from .._layers import SparseEmbedding, feature_bag
+
+        k = keras()
+        p = spec.params
+        user, item, _ = spec.inputs()
+        samples = p.n_kept_samples
+
+        def table(n, dim, name):
+            # float32 whatever the Keras dtype policy; the sampler fills them
+            return SparseEmbedding(n + 1, dim, embeddings_initializer="zeros", name=name,
+                                   dtype="float32")
+
+        vectors, biases, tables = {}, {}, []
+        for side, ids, n in (("user", user, spec.n_users), ("item", item, spec.n_items)):
+            factors = table(n, p.n_factors * samples, f"{side}_embedding")
+            bias = table(n, samples, f"{side}_bias")
+            vectors[side], biases[side] = factors(ids), bias(ids)
+            tables += [Table(factors.embeddings, side), Table(bias.embeddings, side)]
+            bag = spec.feature_inputs(side)
+            if bag is not None:
+                index, value, n_tokens = bag
+                features = table(n_tokens, p.n_factors * samples, f"{side}_feature_embedding")
+                feature_bias = table(n_tokens, samples, f"{side}_feature_bias")
+                vectors[side] = vectors[side] + feature_bag(index, value, features)
+                biases[side] = biases[side] + feature_bag(index, value, feature_bias)
+                tables += [Table(features.embeddings, f"{side}_features"),
+                           Table(feature_bias.embeddings, f"{side}_features")]
+        # the mean over the draws: the factor blocks carry 1/sqrt(samples) each
+        rating = k.ops.sum(vectors["user"] * vectors["item"], axis=-1) + k.ops.mean(
+            biases["user"] + biases["item"], axis=-1)
+        return k.Model(spec.model_inputs(), rating, name="bayesian_mf"), tables
+
+    def predict_std(self, X):
+        """The posterior standard deviation of each prediction.
+
+        The spread of the kept draws' predictions (each draw's
+        :math:`\\mu + b(u) + b(i) + p(u)^\\top q(i)`) around their mean,
+        ``predict``'s value before clipping: the model's uncertainty about
+        the expected rating, without the noise of a single rating.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
+
+        Returns
+        -------
+        std : ndarray of shape (n_samples,)
+            In rating units.
+        """
+        from .. import _validation
+
+        state = self._fitted_state()
+        table = _validation.check_X(self, X, reset=False)
+        users = state.user_vocab.transform(table.ids("user", fitting=False), name="user id")
+        items = state.item_vocab.transform(table.ids("item", fitting=False), name="item id")
+        extra = list(self._extra_inputs(table, users, items, state, fitting=False))
+        samples = state.params["n_kept_samples"]
+        draws = 0.0
+        for side, codes in (("user", users), ("item", items)):
+            factors = self._full_table(f"{side}_embedding")[codes]
+            bias = self._full_table(f"{side}_bias")[codes]
+            if (state.features or {}).get(side) is not None:
+                index, value = extra.pop(0), extra.pop(0)
+                weights = value[..., None].astype(np.float64)
+                factors = factors + (self._full_table(f"{side}_feature_embedding")[index]
+                                     * weights).sum(axis=1)
+                bias = bias + (self._full_table(f"{side}_feature_bias")[index]
+                               * weights).sum(axis=1)
+            draws = draws + bias
+            if side == "user":
+                user_factors = factors.reshape(len(codes), samples, -1)
+            else:
+                draws = draws + samples * np.einsum(
+                    "nsk,nsk->ns", user_factors, factors.reshape(len(codes), samples, -1))
+        return draws.std(axis=1) * state.target.unit
+
+    def _full_table(self, name):
+        return self._live().model.get_layer(name).embeddings.numpy().astype(np.float64)
+
+    # in rating units, as FunkMF's
+    @property
+    def user_embeddings_(self):
+        """Each user's kept draws of factors, side by side (see the class docstring)."""
+        return self._table("user_embedding") * self._state.target.unit ** 0.5
+
+    @property
+    def item_embeddings_(self):
+        """Each item's kept draws of factors, side by side (see the class docstring)."""
+        return self._table("item_embedding") * self._state.target.unit ** 0.5
+
+    @property
+    def user_biases_(self):
+        """The posterior mean of each user's bias, in ``user_ids_`` order."""
+        return self._table("user_bias").mean(axis=1) * self._state.target.unit
+
+    @property
+    def item_biases_(self):
+        """The posterior mean of each item's bias, in ``item_ids_`` order."""
+        return self._table("item_bias").mean(axis=1) * self._state.target.unit
+
+
+def kept_sweeps(params):
+    """The sweeps (0-based) whose draws are kept: the last, and evenly
+    spaced ones before it after the burn-in."""
+    n_epochs, n_burn_in = params["n_epochs"], params["n_burn_in"]
+    samples = params["n_kept_samples"]
+    step = (n_epochs - n_burn_in) // samples
+    return [n_epochs - 1 - step * s for s in range(samples)][::-1]

@@ -1,0 +1,211 @@
+"""BayesianMF (Gibbs sampling): what a user sees of it."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from skembrec import BayesianMF, FunkMF
+
+FAST = BayesianMF(n_factors=4, n_epochs=12, n_burn_in=4, n_kept_samples=4, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def ratings(small_ratings):
+    X, y = small_ratings
+    return X.to_numpy()[:, :2], np.asarray(y, dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def fitted(ratings):
+    return clone(FAST).fit(*ratings)
+
+
+def rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+def test_beats_funk_mf_on_held_out_ratings(planted):
+    """Sampling recovers a planted low-rank model better than one SGD fit of
+    the same rank, with nothing tuned."""
+    X, y, X_test, y_test = planted
+    model = BayesianMF(n_factors=4, n_epochs=60, n_burn_in=20, n_kept_samples=20,
+                       random_state=0).fit(X, y)
+    funk = FunkMF(n_factors=4, random_state=0).fit(X, y)
+    ours = rmse(model.predict(X_test), y_test)
+    assert ours < 0.5 * rmse(y.mean(), y_test)
+    assert ours < rmse(funk.predict(X_test), y_test)
+    # the chain settles: the training error of the last sweeps is below the first's
+    assert np.mean(model.history_["loss"][-10:]) < model.history_["loss"][0]
+
+
+def draws(model, X):
+    """Every kept draw's prediction, from the public tables (rating units)."""
+    users = model._state.user_vocab.transform(X[:, 0])
+    items = model._state.item_vocab.transform(X[:, 1])
+    S = model.n_kept_samples
+
+    def full(values, n):
+        return np.vstack([values, np.zeros((1, values.shape[1]))])[np.minimum(
+            np.arange(n), len(values))]
+
+    unit = model._state.target.unit
+    layer = model.model_.get_layer
+    bu = layer("user_bias").embeddings.numpy()[users] * unit
+    bi = layer("item_bias").embeddings.numpy()[items] * unit
+    pu = full(model.user_embeddings_, model.n_users_ + 1)[users].reshape(len(X), S, -1)
+    qi = full(model.item_embeddings_, model.n_items_ + 1)[items].reshape(len(X), S, -1)
+    return model.global_mean_ + bu + bi + S * np.einsum("nsk,nsk->ns", pu, qi)
+
+
+def test_prediction_is_the_mean_of_the_kept_draws_and_std_their_spread(fitted, ratings):
+    X, _ = ratings
+    rows = np.vstack([X[:50], [[10**9, X[0, 1]], [X[0, 0], 10**9]]])
+    each = draws(fitted, rows)
+    unclipped = clone(fitted).set_params(clip_predictions=False).fit(*ratings)
+    np.testing.assert_allclose(unclipped.predict(rows), each.mean(axis=1), atol=1e-4)
+    np.testing.assert_allclose(fitted.predict(rows),
+                               np.clip(each.mean(axis=1), *fitted.rating_range_), atol=1e-4)
+    np.testing.assert_allclose(fitted.predict_std(rows), each.std(axis=1), atol=1e-4)
+    assert (fitted.predict_std(rows[:50]) > 0).all()
+    np.testing.assert_allclose(fitted.user_biases_, fitted.model_.get_layer(
+        "user_bias").embeddings.numpy()[:-1].mean(1) * fitted._state.target.unit, rtol=1e-6)
+
+
+def test_uncertainty_falls_with_the_ratings_a_user_has(planted):
+    X, y, _, _ = planted
+    users, counts = np.unique(X[:, 0], return_counts=True)
+    # thin out half of the users to a few ratings each
+    few = set(users[::2])
+    rng = np.random.default_rng(0)
+    keep = np.array([u not in few or rng.random() < 0.05 for u in X[:, 0]])
+    model = BayesianMF(n_factors=4, n_epochs=40, n_burn_in=10, n_kept_samples=30,
+                       random_state=0).fit(X[keep][:, :2], y[keep])
+    items = np.resize(np.unique(X[:, 1]), 2000)
+    sparse_users = np.resize(np.array(sorted(few)), 2000)
+    dense_users = np.resize(np.array(sorted(set(users) - few)), 2000)
+    std_sparse = model.predict_std(np.column_stack([sparse_users, items]))
+    std_dense = model.predict_std(np.column_stack([dense_users, items]))
+    assert np.median(std_sparse) > 1.5 * np.median(std_dense)
+
+
+def test_random_state_makes_fits_reproducible(fitted, ratings):
+    np.testing.assert_array_equal(clone(FAST).fit(*ratings).predict(ratings[0]),
+                                  fitted.predict(ratings[0]))
+    other = clone(FAST).set_params(random_state=1).fit(*ratings)
+    assert np.abs(other.predict(ratings[0]) - fitted.predict(ratings[0])).max() > 1e-3
+
+
+def test_the_implicit_term_changes_the_model(fitted, ratings):
+    plain = clone(FAST).set_params(implicit=False).fit(*ratings)
+    assert np.abs(plain.predict(ratings[0]) - fitted.predict(ratings[0])).max() > 1e-3
+
+
+def test_a_weight_scales_a_ratings_precision_and_zero_drops_it(ratings):
+    X, y = ratings
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    weight[0] = 0.0
+    once = clone(FAST).fit(X, y, sample_weight=weight)
+    # only the ratios count (as for every estimator); a weightless rating's
+    # value is not read
+    np.testing.assert_allclose(clone(FAST).fit(X, y, sample_weight=7 * weight).predict(X),
+                               once.predict(X), atol=1e-5)
+    other = y.copy()
+    other[0] = 6 - y[0]
+    np.testing.assert_allclose(clone(FAST).fit(X, other, sample_weight=weight).predict(X),
+                               once.predict(X), atol=1e-5)
+    assert np.abs(clone(FAST).fit(X, y).predict(X) - once.predict(X)).max() > 1e-3
+
+
+@pytest.mark.parametrize("how", ["pickle", "save"])
+def test_round_trip_predicts_as_the_original(fitted, ratings, how, tmp_path):
+    X, _ = ratings
+    if how == "pickle":
+        restored = pickle.loads(pickle.dumps(fitted))
+    else:
+        fitted.save(tmp_path / "bayes.npz")
+        restored = BayesianMF.load(tmp_path / "bayes.npz")
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(restored.predict_std(X), fitted.predict_std(X))
+    assert list(restored.recommend(X[0, 0], n=5)) == list(fitted.recommend(X[0, 0], n=5))
+
+
+def test_set_params_after_fit_changes_nothing_until_the_next_fit(fitted, ratings, tmp_path):
+    X, y = ratings
+    model = pickle.loads(pickle.dumps(fitted))
+    expected, spread = model.predict(X), model.predict_std(X)
+    model.set_params(n_factors=3, n_kept_samples=2, n_epochs=5, n_burn_in=1, implicit=False,
+                     clip_predictions=True)
+    np.testing.assert_array_equal(model.predict(X), expected)
+    np.testing.assert_array_equal(model.predict_std(X), spread)
+    assert model.user_embeddings_.shape[1] == 4 * 4
+    model.save(tmp_path / "m.npz")
+    np.testing.assert_array_equal(BayesianMF.load(tmp_path / "m.npz").predict(X), expected)
+    model.fit(X, y)
+    assert model.user_embeddings_.shape[1] == 3 * 2
+    assert model.n_iter_ == 5
+
+
+def test_unknown_ids_get_the_global_mean_and_the_item_bias(fitted, ratings):
+    X, _ = ratings
+    rows = np.array([[10**9, X[0, 1]], [10**9, 10**9 + 1], [np.nan, X[0, 1]]], dtype=float)
+    pred = fitted.predict(rows)
+    assert np.isfinite(pred).all()
+    assert pred[1] == pytest.approx(fitted.global_mean_, abs=1e-6)
+    item = fitted._state.item_vocab.transform(np.array([X[0, 1]]))[0]
+    expected = fitted.global_mean_ + fitted.item_biases_[item]
+    np.testing.assert_allclose(pred[[0, 2]], np.clip(expected, *fitted.rating_range_),
+                               atol=1e-5)
+
+
+def test_side_features_predict_for_cold_users():
+    """Users' taste planted in a categorical attribute: a user unseen in fit
+    but given with it is predicted from it."""
+    rng = np.random.default_rng(0)
+    n_users, n_items = 300, 60
+    group = rng.integers(0, 3, n_users)
+    taste = np.array([[1.5, -1.5], [-1.5, 1.5], [0.0, 0.0]])[group]
+    kind = rng.integers(0, 2, n_items)
+    users = rng.integers(0, n_users, 9000)
+    items = rng.integers(0, n_items, 9000)
+    y = 3.0 + taste[users, kind[items]] + rng.normal(0, 0.3, len(users))
+    X = pd.DataFrame({"user": users, "item": items, "group": [f"g{g}" for g in group[users]]})
+    cold = users >= 250
+    model = BayesianMF(n_factors=4, n_epochs=40, n_burn_in=10, n_kept_samples=20,
+                       user_features=["group"], random_state=0).fit(X[~cold], y[~cold])
+    plain = BayesianMF(n_factors=4, n_epochs=40, n_burn_in=10, n_kept_samples=20,
+                       random_state=0).fit(X[~cold], y[~cold])
+    assert model.feature_kinds_ == {"user": {"group": "categorical"}, "item": {}}
+    with_features = rmse(model.predict(X[cold]), y[cold])
+    assert with_features < 0.6 * rmse(plain.predict(X[cold]), y[cold])
+    assert with_features < 0.7  # the noise is 0.3; without features about 1.5
+
+
+def test_recommend_and_similar_items(fitted, ratings):
+    X, _ = ratings
+    top = fitted.recommend([X[0, 0], X[1, 0]], n=4)
+    assert top.shape == (2, 4)
+    assert not set(X[X[:, 0] == X[0, 0], 1]) & set(top[0])
+    similar = fitted.similar_items(X[0, 1], n=3)
+    assert len(similar) == 3 and X[0, 1] not in similar
+    assert fitted.item_embeddings_.shape == (fitted.n_items_, 4 * 4)
+
+
+def test_what_sampling_does_not_offer_is_refused_clearly(fitted, ratings, tmp_path):
+    from skembrec.datasets import RatingShards, write_rating_shards
+
+    X, y = ratings
+    assert not hasattr(fitted, "partial_fit")
+    with pytest.raises(ValueError, match="warm_start"):
+        clone(FAST).set_params(warm_start=True)
+    with pytest.raises(NotImplementedError, match="BayesianMF.fold_in"):
+        fitted.fold_in(X[:5], y[:5])
+    with pytest.raises(ValueError, match="time_column must be None"):
+        clone(FAST).set_params(time_column=2).fit(X, y)
+    with pytest.raises(ValueError, match="n_kept_samples=9"):
+        clone(FAST).set_params(n_kept_samples=9).fit(X, y)
+    write_rating_shards(ratings, tmp_path / "shards")
+    with pytest.raises(TypeError, match="BayesianMF cannot fit from shards"):
+        clone(FAST).fit(RatingShards(tmp_path / "shards"))
