@@ -63,7 +63,8 @@ numpydoc_attributes_as_param_list = True
 # (module, section title, names listed first; the rest of __all__ follows)
 API_SECTIONS = [
     ("skembrec", "estimators",
-     ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier", "AutoRec", "ImplicitMF"]),
+     ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier", "AutoRec", "BayesianMF",
+      "ImplicitMF"]),
     ("skembrec.model_selection", "splitters",
      ["TemporalProbeSplit", "UserHoldoutSplit", "TimeCutoffSplit", "ItemHoldoutSplit",
       "ColdUserSplit"]),

@@ -21,12 +21,16 @@ A model class says three things and nothing else:
     raises a ``ValueError``; every other parameter is a training setting
     that warm start and ``partial_fit`` honour as they are now.
 
-Two optional hooks serve a model that is not trained rating by rating
-(:class:`~skembrec.AutoRec`): ``_reads_ratings = True`` keeps the training
-ratings in the fitted state (``FittedState.ratings``, handed to the graph as
-``spec.ratings``), and ``_trainer_class()`` names its training path, a peer
-of :class:`~skembrec._training.Trainer` with the same constructor and entry
-points (``prepare``, ``run_epoch``, ``validation_loss``, the optimizer state).
+Optional hooks serve a model that is not trained rating by rating
+(:class:`~skembrec.AutoRec`, :class:`~skembrec.BayesianMF`):
+``_reads_ratings = True`` keeps the training ratings in the fitted state
+(``FittedState.ratings``, handed to the graph as ``spec.ratings``),
+``_trainer_class()`` names its training path, a peer of
+:class:`~skembrec._training.Trainer` with the same constructor and entry
+points (``prepare``, ``run_epoch``, ``validation_loss``, the optimizer
+state), and ``_trainer_options(params)`` the keyword arguments its trainer
+takes besides the shared settings (which it gets only where the model has
+them: a sampler has no ``learning_rate``).
 
 The fitted state
 ----------------

@@ -126,10 +126,16 @@ class GibbsSampler:
         n = {"user": len(state.user_vocab), "item": len(state.item_vocab)}
         codes = {"user": users, "item": items}
         self.n = n
-        self.rows = {side: tf_.constant(codes[side], tf_.int32) for side in codes}
-        self.y = tf_.constant(target)
-        self.w = tf_.constant(weight)
         self.total_weight = tf_.constant(float(weight.sum()), tf_.float32)
+        # each side's draw reads the ratings sorted by its entity: sorted
+        # segment sums are about twice as fast as unsorted ones
+        self.ratings = {}
+        for side, other in (("user", "item"), ("item", "user")):
+            order = np.argsort(codes[side], kind="stable")
+            self.ratings[side] = {
+                "own": tf_.constant(codes[side][order], tf_.int32),
+                "other": tf_.constant(codes[other][order], tf_.int32),
+                "y": tf_.constant(target[order]), "w": tf_.constant(weight[order])}
         self.groups = {}
         for side, other in (("user", "item"), ("item", "user")):
             groups = [_onehot(np.arange(n[side]), np.ones(n[side]), n[side], "id")]
@@ -164,11 +170,14 @@ class GibbsSampler:
                 total += tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
         return total
 
-    def _predict_rows(self):
+    def _squared_error(self):
+        """The weighted sum of squared errors of the current draw."""
         tf_ = tf()
-        tu = tf_.gather(self._total("user"), self.rows["user"])
-        ti = tf_.gather(self._total("item"), self.rows["item"])
-        return tu[:, 0] + ti[:, 0] + tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
+        data = self.ratings["user"]
+        tu = tf_.gather(self._total("user"), data["own"])
+        ti = tf_.gather(self._total("item"), data["other"])
+        error = data["y"] - tu[:, 0] - ti[:, 0] - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
+        return tf_.reduce_sum(data["w"] * tf_.square(error))
 
     def _gamma(self, shape, concentration):
         tf_ = tf()
@@ -179,20 +188,22 @@ class GibbsSampler:
         tf_ = tf()
         gen = self._generator
         k1 = self.k + 1
-        rows, n = self.rows[side], self.n[side]
-        to = tf_.gather(self._total(other), self.rows[other])
+        data, n = self.ratings[side], self.n[side]
+        rows, w = data["own"], data["w"]
+        to = tf_.gather(self._total(other), data["other"])
         # the coefficients of [b, p] in each rating, and what is left of it
         q = tf_.concat([tf_.ones_like(to[:, :1]), to[:, 1:]], axis=1)
-        r = self.y - to[:, 0]
-        wq = self.w[:, None] * q
-        gram = tf_.math.unsorted_segment_sum(wq[:, :, None] * q[:, None, :], rows, n)
-        linear = tf_.math.unsorted_segment_sum(r[:, None] * wq, rows, n)
+        r = data["y"] - to[:, 0]
+        wq = w[:, None] * q
+        gram = _segment_sum(tf_.einsum("ri,rj->rij", wq, q), rows, n)
+        linear = _segment_sum(r[:, None] * wq, rows, n)
         alpha = self.alpha
-        for j, g in enumerate(self.groups[side]):
-            rest = self._total(side, skip=j)
+        total = self._total(side)
+        for g in self.groups[side]:
+            # the other groups' share: the running total less this group's
+            rest = total - tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
             residual = linear - tf_.linalg.matvec(gram, rest)
-            noise = tf_.math.unsorted_segment_sum(
-                (tf_.sqrt(self.w) * gen.normal(tf_.shape(r)))[:, None] * q, rows, n)
+            noise = _segment_sum((tf_.sqrt(w) * gen.normal(tf_.shape(w)))[:, None] * q, rows, n)
             lam, mu = g["lam"], g["mu"]
             rhs = (lam * mu + tf_.sqrt(lam) * gen.normal([g["n"], k1])
                    + tf_.sparse.sparse_dense_matmul(
@@ -214,6 +225,7 @@ class GibbsSampler:
                             gram, tf_.sparse.sparse_dense_matmul(g["A"], x))),
                     rhs, g["theta"], CG_STEPS)
             g["theta"].assign(theta)
+            total = rest + tf_.sparse.sparse_dense_matmul(g["A"], theta)
             self._sample_hyper(g)
 
     def _sample_hyper(self, g):
@@ -229,14 +241,13 @@ class GibbsSampler:
                         / (1.0 + spread / 2))
 
     def _sweep_fn(self):
-        tf_ = tf()
-        error = self.y - self._predict_rows()
-        squares = tf_.reduce_sum(self.w * tf_.square(error))
-        self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2) / (1.0 + squares / 2))
+        # the noise precision given the draw of the previous sweep
+        self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2)
+                          / (1.0 + self.squares / 2))
         self._sample_side("user", "item")
         self._sample_side("item", "user")
-        error = self.y - self._predict_rows()
-        return tf_.reduce_sum(self.w * tf_.square(error)) / self.total_weight
+        self.squares.assign(self._squared_error())
+        return self.squares / self.total_weight
 
     # -- Python entry points, called once per sweep -----------------------------
     def run_epoch(self, data, seed):
@@ -249,6 +260,7 @@ class GibbsSampler:
                 for g in groups:
                     start = self._generator.normal([g["n"], self.k]) * self.init_std
                     g["theta"].assign(tf_.concat([tf_.zeros([g["n"], 1]), start], 1))
+            self.squares = tf_.Variable(self._squared_error(), trainable=False)
         loss = float(self._sweep())
         slot = self.slots.get(int(seed[1]))
         if slot is not None:
@@ -280,6 +292,15 @@ class GibbsSampler:
         self.model.get_layer(factors).embeddings.value[:n, columns].assign(
             values[:, 1:] * scale)
         self.model.get_layer(biases).embeddings.value[:n, slot].assign(values[:, 0])
+
+
+def _segment_sum(values, ids, n):
+    """``unsorted_segment_sum(values, ids, n)`` for sorted ``ids``."""
+    tf_ = tf()
+    total = tf_.math.segment_sum(values, ids)
+    # the entities after the last one with a rating have none
+    missing = n - tf_.shape(total)[0]
+    return tf_.pad(total, [[0, missing]] + [[0, 0]] * (len(values.shape) - 1))
 
 
 def _conjugate_gradient(apply, rhs, start, steps):
