@@ -12,12 +12,21 @@ MAE and fit seconds:
   ``TUNED`` (from ``benchmarks/tune.py``); and scikit-learn's
   ``VotingRegressor`` averaging five skembrec regressors (a variant whose
   parameter the installed skembrec does not have is reported as
-  unavailable, not fitted).
+  unavailable, not fitted);
+* ``BayesianMF()`` (ids and the "who rated what" term, Gibbs-sampled);
+* myFM's ``MyFMRegressor(rank=10, random_seed=0)`` (a Bayesian
+  factorisation machine, Gibbs-sampled: ``n_iter=200, n_kept_samples=180``)
+  as an anchor: "ids only" (one-hot user and item) and "full" (ids, the
+  SVD++-style "who rated what" groups from the fold's training ratings, the
+  user's age, gender, occupation and zip prefix, the item's genres and
+  release year), the design of ``benchmarks/_myfm.py``; its ``fit_s``
+  includes building the design. Unavailable, not fitted, without ``myfm``.
 
 The variants are the one list ``VARIANTS``: adding one is one line. The
 skembrec estimators get X as ``user, item, timestamp`` (the timestamp is
 column 2; they ignore it unless a parameter such as ``time_column=2`` says
-otherwise); Surprise gets ``(user, item, rating)``.
+otherwise); Surprise gets ``(user, item, rating)``; myFM gets the user and
+item ids (and the attribute files of the dataset's folder).
 
 Protocols (each a fixed split, the same for every model):
 
@@ -45,6 +54,7 @@ Usage::
     python benchmarks/bench_accuracy.py --skip-svdpp
     python benchmarks/bench_accuracy.py --datasets ml-100k
     python benchmarks/bench_accuracy.py --variants "FunkMF()" "FunkMF time-aware" "Surprise SVD()"
+    python benchmarks/bench_accuracy.py --variants "myFM ids only" "myFM full" "Surprise SVD()"
     python benchmarks/bench_accuracy.py --quick             # smoke test, < 1 min, writes nothing
 
 Writes ``benchmarks/results/accuracy.json`` (not with ``--quick`` unless
@@ -57,6 +67,7 @@ import os
 import sys
 
 import _common as C
+import _myfm
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -74,6 +85,8 @@ TUNED = {
                                 hidden_layer_sizes=(128,), dropout=0.2, decision="median"),
 }
 SVD_TUNED = dict(n_factors=100, n_epochs=40, lr_all=0.007, reg_all=0.05)
+# myFM as in its MovieLens examples: rank 10, 200 Gibbs sweeps, the first 20 burnt
+MYFM = dict(rank=10, random_seed=0, n_iter=200, n_kept_samples=180)
 
 # (row label, library, estimator class, parameters): one line per variant.
 # skembrec estimators see X = user, item, timestamp (column 2).
@@ -101,6 +114,12 @@ VARIANTS = [
                                      learning_rate=0.002, reg=0.02)),
         ("mlp", "EmbeddingRegressor", {}),
     ]}),
+    # Gibbs sampling of ids + the implicit term (no attributes: X has none)
+    ("BayesianMF()", "skembrec", "BayesianMF", {}),
+    # myFM (benchmarks/_myfm.py): "features" picks the design, n_iter and
+    # n_kept_samples go to fit, the rest to MyFMRegressor
+    ("myFM ids only", "myfm", "MyFMRegressor", {**MYFM, "features": "ids"}),
+    ("myFM full", "myfm", "MyFMRegressor", {**MYFM, "features": "full"}),
 ]
 
 BASELINE = "Surprise SVD()"
@@ -168,6 +187,8 @@ def splits(kind, X, folds, quick=False):
 # ---------------------------------------------------------------- models
 def unavailable(library, estimator, params):
     """Why a variant cannot run here (a parameter the estimator lacks), or None."""
+    if library == "myfm":
+        return _myfm.unavailable(params)
     if library == "surprise":
         import surprise
 
@@ -191,6 +212,8 @@ def unavailable(library, estimator, params):
 def fit_score(library, estimator, params, fold, quick=False):
     """Fit one variant on one fold; return its metrics (and raw extras)."""
     X_tr, y_tr, X_te, y_te = fold["X_tr"], fold["y_tr"], fold["X_te"], fold["y_te"]
+    if library == "myfm":
+        return _myfm.fit_score(params, fold, quick)
     params = dict(params)
     extra = {}
     if library == "surprise":
@@ -237,6 +260,8 @@ def make_skembrec(library, estimator, params, quick=False):
     params = {"random_state": SEED, **params}
     if quick:
         params["n_epochs"] = QUICK_EPOCHS
+        if estimator == "BayesianMF":  # every quick sweep kept
+            params.update(n_burn_in=0, n_kept_samples=QUICK_EPOCHS)
     return getattr(skembrec, estimator)(**params)
 
 
@@ -266,7 +291,8 @@ def main(argv=None):
     parser.add_argument("--skip-svdpp", action="store_true",
                         help="leave out Surprise SVDpp (about 100 s on the 1M subset)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"smoke test: users 1-{QUICK_USERS}, {QUICK_EPOCHS} epochs, "
+                        help=f"smoke test: users 1-{QUICK_USERS}, {QUICK_EPOCHS} epochs "
+                             f"({_myfm.QUICK_ITER} myFM sweeps), "
                              f"{QUICK_FOLDS} official folds; writes no JSON unless --output")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
@@ -293,12 +319,14 @@ def main(argv=None):
                          for label, library, estimator, params in variants],
             "tuned": {k: describe(v) for k, v in TUNED.items()},
             "surprise_svd_tuned": describe(SVD_TUNED),
-            "X": "skembrec: user, item, timestamp; Surprise: (user, item, rating)",
-            "fit_s": "one process, TensorFlow started beforehand, graph tracing included",
+            "X": "skembrec: user, item, timestamp; Surprise: (user, item, rating); "
+                 "myFM: user and item ids, and the attribute files (benchmarks/_myfm.py)",
+            "fit_s": "one process, TensorFlow started beforehand, graph tracing included; "
+                     "myFM: building its design + MyFMRegressor.fit",
         },
         "protocols": {},
     }
-    if any(v[1] != "surprise" for v in runnable):
+    if any(v[1] in ("skembrec", "voting") for v in runnable):
         with C.Timer() as t:
             warm_up()
         print(f"TensorFlow start-up and a first fit: {t.seconds:.1f} s", flush=True)
@@ -325,7 +353,8 @@ def main(argv=None):
                                             for tr, te in pairs])),
         }
         for k, (train, test) in enumerate(pairs):
-            fold = {"X_tr": X[train], "y_tr": y[train], "X_te": X[test], "y_te": y[test]}
+            fold = {"X_tr": X[train], "y_tr": y[train], "X_te": X[test], "y_te": y[test],
+                    "folder": path.parent}
             if any(v[1] == "surprise" for v in runnable):
                 fold["trainset"] = C.surprise_trainset(X[train, 0], X[train, 1], y[train])
             for label, library, estimator, params in runnable:
