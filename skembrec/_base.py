@@ -750,13 +750,16 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         return self._live().model
 
     # -- prediction ------------------------------------------------------------
-    def _raw_predict(self, X):
+    def _encode_rows(self, X):
+        """The rows of ``X`` as the graph reads them: ``(users, items, extra)``."""
         state = self._fitted_state()
         table = _validation.check_X(self, X, reset=False)
         users = state.user_vocab.transform(table.ids("user", fitting=False), name="user id")
         items = state.item_vocab.transform(table.ids("item", fitting=False), name="item id")
-        return self._output(users, items, self._extra_inputs(table, users, items, state,
-                                                             fitting=False))
+        return users, items, self._extra_inputs(table, users, items, state, fitting=False)
+
+    def _raw_predict(self, X):
+        return self._output(*self._encode_rows(X))
 
     def _output(self, users, items, extra=(), *, rank=False):
         """Model output for index arrays, in large compiled chunks; with

@@ -267,13 +267,9 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         std : ndarray of shape (n_samples,)
             In rating units.
         """
-        from .. import _validation
-
         state = self._fitted_state()
-        table = _validation.check_X(self, X, reset=False)
-        users = state.user_vocab.transform(table.ids("user", fitting=False), name="user id")
-        items = state.item_vocab.transform(table.ids("item", fitting=False), name="item id")
-        extra = list(self._extra_inputs(table, users, items, state, fitting=False))
+        users, items, extra = self._encode_rows(X)
+        extra = list(extra)
         samples = state.params["n_kept_samples"]
         draws = 0.0
         for side, codes in (("user", users), ("item", items)):
