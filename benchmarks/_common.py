@@ -5,6 +5,7 @@ and a seed-style plain Keras dot model), subprocess workers, tables and the
 JSON results under ``benchmarks/results/``.
 """
 
+import functools
 import json
 import os
 import platform
@@ -63,6 +64,66 @@ def load_ratings(name):
         return X, y
     X, y = load_movielens(path, return_X_y=True, as_frame=False)
     return np.ascontiguousarray(X[:, :2]), np.asarray(y, dtype=np.float64)
+
+
+# the MovieLens attributes both BayesianMF's and myFM's "full" designs read
+USER_ATTRIBUTES = ("age", "gender", "occupation", "zip")
+ITEM_ATTRIBUTES = ("genres", "year")
+
+
+@functools.lru_cache(maxsize=4)
+def attribute_tables(folder):
+    """``(users, items)``: a MovieLens folder's attributes, sorted by id.
+
+    ``users``: id, age (ML-100K in 5-year bins, ML-1M its age code), gender,
+    occupation, zip (its first character), all strings but the id;
+    ``items``: id, genres (``"|"``-joined names) and year (of release:
+    ML-100K from the release date, ML-1M from the title; missing: None).
+    Read from ``u.user``/``u.item`` (ML-100K) or ``users.dat``/``movies.dat``
+    (ML-1M, ``::``-separated, latin-1).
+    """
+    import pandas as pd
+
+    folder = Path(folder)
+    if (folder / "u.user").exists():
+        users = pd.read_csv(folder / "u.user", sep="|", header=None,
+                            names=["id", "age", "gender", "occupation", "zip"])
+        users["age"] = users["age"] // 5 * 5
+        raw = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1")
+        names = pd.read_csv(folder / "u.genre", sep="|", header=None)[0].tolist()
+        flags = raw.iloc[:, 5:5 + len(names)].to_numpy(dtype=bool)
+        genres = ["|".join(n for n, on in zip(names, row) if on) for row in flags]
+        year = raw[2].astype(str).str[-4:].where(raw[2].notna())
+        items = pd.DataFrame({"id": raw[0], "genres": genres, "year": year})
+    elif (folder / "users.dat").exists():
+        def read(name, columns):
+            return pd.read_csv(folder / name, sep="::", header=None, engine="python",
+                               encoding="latin-1", names=columns)
+
+        users = read("users.dat", ["id", "gender", "age", "occupation", "zip"])
+        movies = read("movies.dat", ["id", "title", "genres"])
+        year = movies["title"].str.extract(r"\((\d{4})\)\s*$", expand=False)
+        items = pd.DataFrame({"id": movies["id"], "genres": movies["genres"], "year": year})
+    else:
+        raise FileNotFoundError(f"no u.user/u.item nor users.dat/movies.dat in {folder}")
+    users = users.sort_values("id", kind="stable").reset_index(drop=True)
+    for column in USER_ATTRIBUTES:
+        users[column] = users[column].astype(str)
+    users["zip"] = users["zip"].str[0]
+    items = items.sort_values("id", kind="stable").reset_index(drop=True)
+    items["year"] = items["year"].astype(object).where(items["year"].notna(), None)
+    return users[["id", *USER_ATTRIBUTES]], items[["id", *ITEM_ATTRIBUTES]]
+
+
+def with_attributes(X, folder):
+    """``X`` (user, item, timestamp) as a frame with :func:`attribute_tables`'
+    columns joined on (an id without attributes: missing values)."""
+    import pandas as pd
+
+    users, items = attribute_tables(folder)
+    frame = pd.DataFrame({"user": X[:, 0], "item": X[:, 1], "timestamp": X[:, 2]})
+    frame = frame.merge(users.rename(columns={"id": "user"}), on="user", how="left")
+    return frame.merge(items.rename(columns={"id": "item"}), on="item", how="left")
 
 
 def reference_split(n, seed=7, test_fraction=0.1):

@@ -181,35 +181,16 @@ def attributes(folder):
     """``(user side, item side)`` of a MovieLens folder, each ``{"id", "groups"}``.
 
     ``id`` is the sorted raw ids; ``groups`` maps a group's name to its CSR
-    matrix, one row per id.
+    matrix, one row per id. The attributes are those of
+    ``_common.attribute_tables`` (the one reader of the attribute files).
     """
-    if (folder / "u.user").exists():
-        users = pd.read_csv(folder / "u.user", sep="|", header=None,
-                            names=["id", "age", "gender", "occupation", "zip"])
-        users["age"] = users["age"] // 5 * 5
-        items = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1")
-        genres = items.iloc[:, 5:].to_numpy(dtype=np.float64)  # the 19 genre flags
-        items = pd.DataFrame({"id": items[0],
-                              "year": items[2].astype(str).str[-4:].where(items[2].notna())})
-    elif (folder / "users.dat").exists():
-        read = functools.partial(pd.read_csv, sep="::", header=None, engine="python",
-                                 encoding="latin-1")
-        users = read(folder / "users.dat", names=["id", "gender", "age", "occupation", "zip"])
-        movies = read(folder / "movies.dat", names=["id", "title", "genres"])
-        flags = movies["genres"].str.get_dummies(sep="|")
-        genres = flags.to_numpy(dtype=np.float64)
-        year = movies["title"].str.extract(r"\((\d{4})\)\s*$", expand=False)
-        items = pd.DataFrame({"id": movies["id"], "year": year})
-    else:
-        raise FileNotFoundError(f"no u.user/u.item nor users.dat/movies.dat in {folder}")
+    import _common as C
 
-    users = users.sort_values("id")
-    users["zip"] = users["zip"].astype(str).str[0]
-    order = np.argsort(items["id"].to_numpy(), kind="stable")
-    items = items.iloc[order]
+    users, items = C.attribute_tables(folder)
+    genres = items["genres"].str.get_dummies(sep="|")
     user_side = {"id": users["id"].to_numpy(np.int64),
-                 "groups": {c: _onehot(users[c]) for c in ("age", "gender", "occupation", "zip")}}
+                 "groups": {c: _onehot(users[c]) for c in C.USER_ATTRIBUTES}}
     item_side = {"id": items["id"].to_numpy(np.int64),
-                 "groups": {"genres": sp.csr_matrix(genres[order]),
+                 "groups": {"genres": sp.csr_matrix(genres.to_numpy(dtype=np.float64)),
                             "release year": _onehot(items["year"])}}
     return user_side, item_side

@@ -13,7 +13,10 @@ MAE and fit seconds:
   ``VotingRegressor`` averaging five skembrec regressors (a variant whose
   parameter the installed skembrec does not have is reported as
   unavailable, not fitted);
-* ``BayesianMF()`` (ids and the "who rated what" term, Gibbs-sampled);
+* ``BayesianMF()`` (ids and the "who rated what" term, Gibbs-sampled), and
+  ``BayesianMF full``: with myFM full's attributes as columns of X
+  (``user_features``/``item_features``, joined from the dataset's files by
+  ``_common.with_attributes``, not timed);
 * myFM's ``MyFMRegressor(rank=10, random_seed=0)`` (a Bayesian
   factorisation machine, Gibbs-sampled: ``n_iter=200, n_kept_samples=180``)
   as an anchor: "ids only" (one-hot user and item) and "full" (ids, the
@@ -28,7 +31,8 @@ column 2; they ignore it unless a parameter such as ``time_column=2`` says
 otherwise); Surprise gets ``(user, item, rating)``; myFM gets the user and
 item ids (and the attribute files of the dataset's folder).
 
-Protocols (each a fixed split, the same for every model):
+Protocols (each a fixed split, the same for every model; the default is
+every one):
 
 1. ``1M random``: MovieLens-1M users 1-2999, ``default_rng(7).permutation(n)``,
    first 10% test (the reference split of ``../shared/MEASUREMENTS.md``);
@@ -37,7 +41,9 @@ Protocols (each a fixed split, the same for every model):
 3. ``100K random``: MovieLens-100K, the reference random split;
 4. ``100K u1-u5``: MovieLens-100K's official folds ``u1`` .. ``u5`` (from
    ``load_movielens(...).folds``), the mean over the five folds;
-5. ``100K temporal``: MovieLens-100K, ``TemporalProbeSplit(n_probe=0.1)``.
+5. ``100K temporal``: MovieLens-100K, ``TemporalProbeSplit(n_probe=0.1)``;
+6. ``100K 5-fold``: MovieLens-100K, ``KFold(n_splits=5, shuffle=True,
+   random_state=0)``, the mean over the five folds.
 
 Everything runs in one process with ``random_state=0`` (skembrec and
 Surprise), so the accuracy is deterministic; there are no repeats. The fit
@@ -114,8 +120,11 @@ VARIANTS = [
                                      learning_rate=0.002, reg=0.02)),
         ("mlp", "EmbeddingRegressor", {}),
     ]}),
-    # Gibbs sampling of ids + the implicit term (no attributes: X has none)
+    # Gibbs sampling of ids + the implicit term
     ("BayesianMF()", "skembrec", "BayesianMF", {}),
+    # ... and myFM full's attributes, as columns of X (_common.with_attributes)
+    ("BayesianMF full", "skembrec", "BayesianMF",
+     {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES)}),
     # myFM (benchmarks/_myfm.py): "features" picks the design, n_iter and
     # n_kept_samples go to fit, the rest to MyFMRegressor
     ("myFM ids only", "myfm", "MyFMRegressor", {**MYFM, "features": "ids"}),
@@ -130,12 +139,14 @@ PROTOCOLS = [
     ("1M temporal", "ml-1m-subset", "temporal"),
     ("100K random", "ml-100k", "random"),
     ("100K u1-u5", "ml-100k", "official"),
+    ("100K 5-fold", "ml-100k", "kfold"),
     ("100K temporal", "ml-100k", "temporal"),
 ]
 SPLITS = {
     "random": f"default_rng({SPLIT_SEED}).permutation(n), first 10% test",
     "temporal": f"TemporalProbeSplit(n_probe={N_PROBE}, time_column=2): each user's "
                 "latest 10% (rounded up) is test",
+    "kfold": f"KFold(n_splits=5, shuffle=True, random_state={SEED}), mean over the 5 folds",
     "official": "the official folds u1..u5 (u{k}.base / u{k}.test), mean over the 5 folds",
 }
 
@@ -174,6 +185,11 @@ def splits(kind, X, folds, quick=False):
         from skembrec.model_selection import TemporalProbeSplit
 
         return list(TemporalProbeSplit(n_probe=N_PROBE, time_column=2).split(X))
+    if kind == "kfold":
+        from sklearn.model_selection import KFold
+
+        out = list(KFold(n_splits=5, shuffle=True, random_state=SEED).split(X))
+        return out[:QUICK_FOLDS] if quick else out
     if kind == "official":
         if folds is None:
             raise ValueError("the official folds (u1.test .. u5.test) are missing")
@@ -229,6 +245,9 @@ def fit_score(library, estimator, params, fold, quick=False):
             algo.fit(fold["trainset"])
         pred, predict_s = C.surprise_predict(algo, X_te[:, 0], X_te[:, 1])
     else:
+        if "user_features" in params or "item_features" in params:
+            # the attribute columns joined on (not timed, as myFM's files)
+            X_tr, X_te = (C.with_attributes(X, fold["folder"]) for X in (X_tr, X_te))
         est = make_skembrec(library, estimator, params, quick)
         with C.Timer() as fit_t:
             est.fit(X_tr, y_tr)
@@ -319,7 +338,8 @@ def main(argv=None):
                          for label, library, estimator, params in variants],
             "tuned": {k: describe(v) for k, v in TUNED.items()},
             "surprise_svd_tuned": describe(SVD_TUNED),
-            "X": "skembrec: user, item, timestamp; Surprise: (user, item, rating); "
+            "X": "skembrec: user, item, timestamp (BayesianMF full: and the attribute "
+                 "columns of _common.attribute_tables); Surprise: (user, item, rating); "
                  "myFM: user and item ids, and the attribute files (benchmarks/_myfm.py)",
             "fit_s": "one process, TensorFlow started beforehand, graph tracing included; "
                      "myFM: building its design + MyFMRegressor.fit",
