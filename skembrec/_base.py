@@ -30,7 +30,10 @@ Optional hooks serve a model that is not trained rating by rating
 points (``prepare``, ``run_epoch``, ``validation_loss``, the optimizer
 state), and ``_trainer_options(params)`` the keyword arguments its trainer
 takes besides the shared settings (which it gets only where the model has
-them: a sampler has no ``learning_rate``).
+them: a sampler has no ``learning_rate``). ``_reads_time = False``
+(``_reads_features = False``) says its graph has no time (side-feature)
+input: the base refuses a ``time_column`` (``user_features``,
+``item_features``) with a ``ValueError``.
 
 The fitted state
 ----------------
@@ -114,6 +117,10 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     # a graph that reads the training ratings at prediction time (AutoRec):
     # fit keeps them in the fitted state (``FittedState.ratings``)
     _reads_ratings = False
+    # what the graph can read besides the ids: a model without a time (side
+    # feature) input refuses a time_column (user_features/item_features)
+    _reads_time = True
+    _reads_features = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -209,8 +216,16 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                 raise InvalidParameterError(
                     f"The {name!r} parameter of {type(self).__name__} must be an int, "
                     f"got {value!r} (a bool)")
+        model = type(self).__name__
+        if not self._reads_time and getattr(self, "time_column", None) is not None:
+            raise ValueError(f"{model} does not use time yet: time_column must be None, "
+                             f"got {self.time_column!r}")
         for name in ("user_features", "item_features"):
-            check_feature_refs(getattr(self, name, None), name, type(self).__name__)
+            value = getattr(self, name, None)
+            if not self._reads_features and value is not None:
+                raise ValueError(f"{model} does not use side features yet: {name} must be "
+                                 f"None, got {value!r}")
+            check_feature_refs(value, name, model)
         if getattr(self, "feature_separator", "|") == "":
             raise InvalidParameterError(
                 f"The 'feature_separator' parameter of {type(self).__name__} must be a "

@@ -45,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._backend import compiled, graph_loop, tf
+from ._training import check_peer_trainer
 
 # conjugate-gradient steps per draw of a multi-hot group (warm-started at the
 # current draw): MovieLens-100K u1, full model, 200 sweeps: 8 steps 0.8866,
@@ -78,12 +79,7 @@ class GibbsSampler:
 
     def __init__(self, model, tables, *, loss, n_factors, kept, implicit, init_std,
                  **settings):
-        tf_ = tf()
-        if loss != "squared_error":
-            raise ValueError(f"the Gibbs sampler fits squared errors, not {loss!r}")
-        if tf_.distribute.has_strategy():
-            raise ValueError("BayesianMF does not sample under a tf.distribute strategy; "
-                             "fit it outside the strategy's scope (one device)")
+        check_peer_trainer(loss, "the Gibbs sampler", "BayesianMF")
         self.model = model
         self.tables = tables
         self.loss = loss
@@ -161,14 +157,11 @@ class GibbsSampler:
         return {}, None
 
     # -- the graph -------------------------------------------------------------
-    def _total(self, side, skip=None):
-        """Each entity's ``[b, p]`` of side ``side`` (less group ``skip``)."""
+    def _total(self, side):
+        """Each entity's ``[b, p]`` of side ``side``: the sum of its groups."""
         tf_ = tf()
-        total = tf_.zeros([self.n[side], self.k + 1])
-        for j, g in enumerate(self.groups[side]):
-            if j != skip:
-                total += tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
-        return total
+        return tf_.add_n([tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
+                          for g in self.groups[side]])
 
     def _squared_error(self):
         """The weighted sum of squared errors of the current draw."""

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from ._backend import compiled, graph_loop, tf
 from ._state import collapse_ratings, matrix_keys
-from ._training import _CHUNK, OptimizerStateMixin, _Optimizer
+from ._training import _CHUNK, OptimizerStateMixin, _Optimizer, check_peer_trainer
 
 
 class ItemTrainer(OptimizerStateMixin):
@@ -58,11 +58,7 @@ class ItemTrainer(OptimizerStateMixin):
 
     def __init__(self, model, tables, *, loss, optimizer, learning_rate, reg, batch_size):
         tf_ = tf()
-        if loss != "squared_error":
-            raise ValueError(f"the item-batch trainer fits squared errors, not {loss!r}")
-        if tf_.distribute.has_strategy():
-            raise ValueError("AutoRec does not train under a tf.distribute strategy yet; "
-                             "fit it outside the strategy's scope (one device)")
+        check_peer_trainer(loss, "the item-batch trainer", "AutoRec")
         self.model = model
         self.tables = tables
         self.loss = loss

@@ -57,6 +57,16 @@ class Table:
     lr_scale: float = 1.0
 
 
+def check_peer_trainer(loss, path, model):
+    """The guards of a training path that fits squared errors on one device
+    (AutoRec's item batches, BayesianMF's sampler): ``ValueError`` otherwise."""
+    if loss != "squared_error":
+        raise ValueError(f"{path} fits squared errors, not {loss!r}")
+    if tf().distribute.has_strategy():
+        raise ValueError(f"{model} does not train under a tf.distribute strategy yet; "
+                         "fit it outside the strategy's scope (one device)")
+
+
 def fill_unknown_rows(tables):
     """Set every table's last row, the one unknown ids read."""
     tf_ = tf()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 SCRIPT = textwrap.dedent(
@@ -66,3 +67,20 @@ def test_two_replicas_match_one_device():
             config, result)
         assert result["moved"] > 1e-3, config  # and they did train
         assert result["loss"][0] == pytest.approx(result["loss"][1], rel=1e-5), config
+
+
+@pytest.mark.parametrize("name", ["AutoRec", "BayesianMF"])
+def test_models_with_their_own_training_path_refuse_a_strategy(name, small_ratings):
+    tf = pytest.importorskip("tensorflow")
+    import skembrec
+
+    X, y = small_ratings
+    model = getattr(skembrec, name)(n_epochs=3, random_state=0)
+    if name == "BayesianMF":
+        model.set_params(n_burn_in=1, n_kept_samples=2)
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+        with pytest.raises(ValueError, match=f"{name} does not train under a tf.distribute "
+                                             "strategy.*outside the strategy's scope"):
+            model.fit(X, y)
+    # outside it, the same estimator fits
+    assert np.isfinite(model.fit(X, y).predict(X[:5])).all()

@@ -215,6 +215,8 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
     _architecture = ("n_factors", "activation", "time_column", "user_features",
                      "item_features")
     _reads_ratings = True
+    _reads_time = False
+    _reads_features = False
     # observed entries of the encoder's input at the raw ratings' scale
     _shift_input = True
 
@@ -223,17 +225,6 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
         from .._item_training import ItemTrainer
 
         return ItemTrainer
-
-    def _validate_params(self):
-        super()._validate_params()
-        name = type(self).__name__
-        if self.time_column is not None:
-            raise ValueError(f"{name} does not use time yet: time_column must be None, "
-                             f"got {self.time_column!r}")
-        for side in ("user_features", "item_features"):
-            if getattr(self, side) is not None:
-                raise ValueError(f"{name} does not use side features yet: {side} must be "
-                                 f"None, got {getattr(self, side)!r}")
 
     @classmethod
     def _build_graph(cls, spec):

@@ -189,6 +189,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
 
     _architecture = ("n_factors", "n_kept_samples", "time_column", "user_features",
                      "item_features", "feature_separator")
+    _reads_time = False
 
     @classmethod
     def _trainer_class(cls):
@@ -206,9 +207,6 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     def _validate_params(self):
         super()._validate_params()
         name = type(self).__name__
-        if self.time_column is not None:
-            raise ValueError(f"{name} does not use time yet: time_column must be None, "
-                             f"got {self.time_column!r}")
         if self.n_kept_samples > self.n_epochs - self.n_burn_in:
             raise ValueError(
                 f"{name} keeps n_kept_samples={self.n_kept_samples} draws of the "
