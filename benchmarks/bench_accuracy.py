@@ -13,10 +13,12 @@ MAE and fit seconds:
   ``VotingRegressor`` averaging five skembrec regressors (a variant whose
   parameter the installed skembrec does not have is reported as
   unavailable, not fitted);
+* ``AutoRec()`` (the item-based autoencoder, its defaults);
 * ``BayesianMF()`` (ids and the "who rated what" term, Gibbs-sampled), and
   ``BayesianMF full``: with myFM full's attributes as columns of X
   (``user_features``/``item_features``, joined from the dataset's files by
-  ``_common.with_attributes``, not timed);
+  ``_common.with_attributes``, not timed); ``BayesianMF full, 32 factors``
+  (what rank buys; not in the README's run: about 9 times the sweep cost);
 * myFM's ``MyFMRegressor(rank=10, random_seed=0)`` (a Bayesian
   factorisation machine, Gibbs-sampled: ``n_iter=200, n_kept_samples=180``)
   as an anchor: "ids only" (one-hot user and item) and "full" (ids, the
@@ -120,11 +122,17 @@ VARIANTS = [
                                      learning_rate=0.002, reg=0.02)),
         ("mlp", "EmbeddingRegressor", {}),
     ]}),
+    # the item-based autoencoder (I-AutoRec), its own item-batch trainer
+    ("AutoRec()", "skembrec", "AutoRec", {}),
     # Gibbs sampling of ids + the implicit term
     ("BayesianMF()", "skembrec", "BayesianMF", {}),
     # ... and myFM full's attributes, as columns of X (_common.with_attributes)
     ("BayesianMF full", "skembrec", "BayesianMF",
      {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES)}),
+    # ... with more factors per draw (what rank buys, at its cost)
+    ("BayesianMF full, 32 factors", "skembrec", "BayesianMF",
+     {"n_factors": 32, "user_features": list(C.USER_ATTRIBUTES),
+      "item_features": list(C.ITEM_ATTRIBUTES)}),
     # myFM (benchmarks/_myfm.py): "features" picks the design, n_iter and
     # n_kept_samples go to fit, the rest to MyFMRegressor
     ("myFM ids only", "myfm", "MyFMRegressor", {**MYFM, "features": "ids"}),
