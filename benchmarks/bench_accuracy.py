@@ -8,8 +8,9 @@ MAE and fit seconds:
   100 s on the 1M subset; ``--skip-svdpp``);
 * ``FunkMF``, ``EmbeddingRegressor`` and ``EmbeddingClassifier`` with their
   defaults; the two regressors also time-aware (``time_column=2``); the
-  classifier also with ``decision="median"`` and with the settings of
-  ``TUNED`` (from ``benchmarks/tune.py``); and scikit-learn's
+  classifier also with ``decision="median"``, with the settings of
+  ``TUNED`` (from ``benchmarks/tune.py``), and both with the ordinal head
+  (``output="ordinal"``, median decision); and scikit-learn's
   ``VotingRegressor`` averaging five skembrec regressors (a variant whose
   parameter the installed skembrec does not have is reported as
   unavailable, not fitted);
@@ -111,6 +112,11 @@ VARIANTS = [
     ("EmbeddingClassifier median", "skembrec", "EmbeddingClassifier", {"decision": "median"}),
     ("EmbeddingClassifier tuned", "skembrec", "EmbeddingClassifier",
      TUNED["EmbeddingClassifier"]),
+    # the cumulative-logit head (one score, ordered thresholds), median decision
+    ("EmbeddingClassifier ordinal", "skembrec", "EmbeddingClassifier",
+     {"output": "ordinal", "decision": "median"}),
+    ("EmbeddingClassifier tuned ordinal", "skembrec", "EmbeddingClassifier",
+     {**TUNED["EmbeddingClassifier"], "output": "ordinal"}),
     # scikit-learn's VotingRegressor averaging five skembrec regressors that
     # err differently: FunkMF with and without time, a larger FunkMF, FunkMF
     # trained with Adam, the MLP

@@ -168,3 +168,50 @@ class ItemAutoencoder(keras_.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[1][0],)
+
+
+class OrdinalLogits(keras_.layers.Layer):
+    """A cumulative-logit (proportional odds) head over ``n_classes`` ordered classes.
+
+    From one score :math:`s` per row and ordered thresholds
+    :math:`\\theta_1 < \\dots < \\theta_{K-1}`, :math:`P(y \\le c) =
+    \\sigma(\\theta_c - s)`; the output is each class's log-probability
+    :math:`\\log(P(y \\le c) - P(y \\le c - 1))`, ``(batch, n_classes)``.
+    Their softmax is the distribution itself, so a graph with this head is
+    read as one with class logits. The thresholds are the first plus the
+    cumulative softplus of the gaps (ordered for every value of the
+    weights), initially one apart around 0; each log-probability is computed
+    as :math:`-\\mathrm{softplus}(s - \\theta_c) - \\mathrm{softplus}(\\theta_{c-1} - s)
+    + \\log(1 - e^{-(\\theta_c - \\theta_{c-1})})`, stable for any score.
+    """
+
+    def __init__(self, n_classes, **kwargs):
+        super().__init__(**kwargs)
+        self.n_classes = int(n_classes)
+
+    def build(self, input_shape):
+        n_gaps = max(self.n_classes - 2, 0)
+        self.first = self.add_weight(
+            shape=(1,), name="first_threshold",
+            initializer=keras_.initializers.Constant(-n_gaps / 2))
+        # softplus(0.5413) = 1: gaps of one
+        self.gaps = self.add_weight(
+            shape=(n_gaps,), name="threshold_gaps",
+            initializer=keras_.initializers.Constant(0.5413))
+
+    def call(self, score):
+        ops = keras_.ops
+        score = ops.cast(score, "float32")[:, None]
+        gaps = ops.softplus(self.gaps)
+        thresholds = ops.concatenate(
+            [self.first, self.first + ops.cumsum(gaps)], axis=0)[None, :]
+        # log P(y <= c) for c < K, log P(y > c - 1) for c > 1: 0 at the ends
+        below = -ops.softplus(score - thresholds)
+        above = -ops.softplus(thresholds - score)
+        zeros = ops.zeros_like(score)
+        log_gap = ops.log(-ops.expm1(-gaps))[None, :]
+        middle = ops.concatenate(
+            [zeros, ops.broadcast_to(log_gap, ops.shape(below[:, 1:])), zeros], axis=1) \
+            if self.n_classes > 2 else ops.concatenate([zeros, zeros], axis=1)
+        return (ops.concatenate([below, zeros], axis=1)
+                + ops.concatenate([zeros, above], axis=1) + middle)

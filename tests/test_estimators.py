@@ -86,6 +86,54 @@ def test_classifier_beats_majority_class_on_planted_structure(planted):
     np.testing.assert_array_equal(clf.predict(X_test), median)  # the fitted model stays
 
 
+def test_ordinal_output_is_a_cumulative_logit_model(planted):
+    X_train, y_train, X_test, y_test = planted
+    y_train, y_test = np.round(y_train), np.round(y_test)
+    clf = EmbeddingClassifier(n_factors=16, hidden_layer_sizes=(64,), n_epochs=25,
+                              batch_size=512, learning_rate=0.003, output="ordinal",
+                              decision="median", random_state=0).fit(X_train, y_train)
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert (proba > 0).all()
+    # proportional odds: every row's cumulative log-odds are one score less
+    # the same ordered thresholds, so their differences between two cut
+    # points are the same for every row (a softmax head has no such tie)
+    cumulative = np.cumsum(proba, axis=1)[:, :-1]
+    log_odds = np.log(cumulative) - np.log1p(-cumulative)
+    spread = log_odds - log_odds[:, :1]
+    np.testing.assert_allclose(spread, np.broadcast_to(spread[:1], spread.shape), atol=1e-3)
+    assert (np.diff(log_odds, axis=1) > 0).all()
+    # the median decision on it: an MAE well below the majority class's
+    values, counts = np.unique(y_train, return_counts=True)
+    majority = np.mean(np.abs(y_test - values[np.argmax(counts)]))
+    assert np.mean(np.abs(clf.predict(X_test) - y_test)) < 0.85 * majority
+    # the head is part of the architecture: partial_fit onto a softmax head
+    # is refused, the fitted model left as it was
+    clf.set_params(output="softmax")
+    with pytest.raises(ValueError, match="output"):
+        clf.partial_fit(X_train, y_train)
+    np.testing.assert_allclose(clf.predict_proba(X_test), proba, rtol=1e-6)
+
+
+def test_ordinal_log_probabilities_are_stable_for_extreme_scores():
+    from skembrec._layers import OrdinalLogits
+
+    for n_classes in (2, 3, 5):
+        layer = OrdinalLogits(n_classes)
+        score = np.array([-1e4, -30.0, -1.0, 0.0, 2.5, 30.0, 1e4], dtype=np.float32)
+        log_p = np.asarray(layer(score))
+        assert log_p.shape == (len(score), n_classes)
+        assert np.isfinite(log_p).all()
+        np.testing.assert_allclose(np.exp(log_p).sum(axis=1), 1, rtol=1e-5)
+        # against the direct difference of sigmoids, where that is accurate
+        thresholds = np.arange(n_classes - 1) - (n_classes - 2) / 2
+        cdf = 1 / (1 + np.exp(-(thresholds[None, :] - score[2:5, None])))
+        cdf = np.hstack([np.zeros((3, 1)), cdf, np.ones((3, 1))])
+        np.testing.assert_allclose(np.exp(log_p[2:5]), np.diff(cdf, axis=1), atol=1e-5)
+        # a very low score puts everything on the first class, a high one on the last
+        assert np.exp(log_p[0, 0]) > 0.999 and np.exp(log_p[-1, -1]) > 0.999
+
+
 def test_same_random_state_same_predictions(estimator, small_ratings):
     X, y = small_ratings
     a = clone(estimator).fit(X, y).predict(X)

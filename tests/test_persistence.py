@@ -22,6 +22,9 @@ def fitted(small_ratings_module):
             n_epochs=2, random_state=0).fit(X, y),
         "EmbeddingClassifier": EmbeddingClassifier(
             n_factors=4, hidden_layer_sizes=(8,), n_epochs=2, random_state=0).fit(X, y),
+        "EmbeddingClassifier ordinal": EmbeddingClassifier(
+            n_factors=4, hidden_layer_sizes=(8,), n_epochs=2, output="ordinal",
+            random_state=0).fit(X, y),
         "AutoRec": AutoRec(n_factors=4, n_epochs=2, batch_size=8, random_state=0).fit(X, y),
     }
 
@@ -35,7 +38,7 @@ def small_ratings_module():
 
 
 @pytest.mark.parametrize("name", ["FunkMF", "EmbeddingRegressor", "EmbeddingClassifier",
-                                  "AutoRec"])
+                                  "EmbeddingClassifier ordinal", "AutoRec"])
 def test_save_load_round_trip(fitted, small_ratings_module, name, tmp_path):
     X, _ = small_ratings_module
     est = fitted[name]

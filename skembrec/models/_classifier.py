@@ -41,6 +41,15 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         reaches one half: for ordered labels such as stars it minimises the
         expected absolute error, so it is the choice when the model is
         judged by MAE (needs labels that sort in rating order).
+    output : {"softmax", "ordinal"}, default="softmax"
+        The head. ``"softmax"`` gives each class its own logit: a free
+        distribution over the labels. ``"ordinal"`` is a cumulative-logit
+        (proportional odds) model for labels that sort in rating order: one
+        score :math:`s` per rating and ordered thresholds
+        :math:`\\theta_1 < \\dots < \\theta_{K-1}`, with
+        :math:`P(y \\le c) = \\sigma(\\theta_c - s)`. It has one output unit
+        instead of ``n_classes``, and a rating a step away from the true one
+        is a smaller error than one four steps away.
 
     Attributes
     ----------
@@ -97,7 +106,9 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     _parameter_constraints = {
         **EmbeddingMLPBase._parameter_constraints,
         "decision": [StrOptions({"mode", "median"})],
+        "output": [StrOptions({"softmax", "ordinal"})],
     }
+    _architecture = EmbeddingMLPBase._architecture + ("output",)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -134,6 +145,7 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         item_features=None,
         feature_separator="|",
         decision="mode",
+        output="softmax",
     ):
         self.n_factors = n_factors
         self.user_factors = user_factors
@@ -161,6 +173,7 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
         self.item_features = item_features
         self.feature_separator = feature_separator
         self.decision = decision
+        self.output = output
 
     # -- targets ---------------------------------------------------------------
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -187,8 +200,21 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
 
     @classmethod
     def _output_layer(cls, k, x, spec, regularizer):
+        n_classes = spec.target.n_classes
+        if spec.params.output == "ordinal":
+            from .._layers import OrdinalLogits
+
+            # one score per row, cut by ordered thresholds
+            score = k.layers.Dense(
+                1,
+                kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
+                kernel_regularizer=regularizer,
+                name="score",
+                dtype="float32",
+            )(x)
+            return OrdinalLogits(n_classes, name="logits", dtype="float32")(score[:, 0])
         return k.layers.Dense(
-            spec.target.n_classes,
+            n_classes,
             kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
             kernel_regularizer=regularizer,
             name="logits",
