@@ -18,6 +18,7 @@ in ``bench_accuracy.py``.
 Usage::
 
     python benchmarks/bench_bayes.py [--folds 1 2 3 4 5] [--ml-1m] [--variants full]
+        [--n-factors 32] [--output results/bayes_k32.json]
 
 Writes ``benchmarks/results/bayes.json``.
 """
@@ -53,10 +54,13 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, nargs="+", default=[1])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--ml-1m", action="store_true")
+    parser.add_argument("--n-factors", type=int, default=None,
+                        help="factors per draw (default: the estimator's, 10)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
     import tensorflow  # noqa: F401  (started before the first fit is timed)
+    factors = {} if args.n_factors is None else {"n_factors": args.n_factors}
 
     from skembrec.datasets import load_movielens
 
@@ -73,7 +77,7 @@ def main(argv=None):
             bunch.folds == fold - 1)
         for name in args.variants:
             result = fit_score(X.iloc[train], y[train], X.iloc[test], y[test],
-                               **VARIANTS[name])
+                               **VARIANTS[name], **factors)
             rows.append({"dataset": "ml-100k", "split": f"u{fold}", "variant": name, **result})
             print(f"u{fold} {name}: RMSE {result['rmse']:.4f}, fit {result['fit_s']:.1f} s",
                   flush=True)
@@ -86,7 +90,8 @@ def main(argv=None):
         y = np.asarray(bunch.target, dtype=np.float64)
         train, test = C.reference_split(len(X), seed=7)
         for name in [v for v in args.variants if v != "full"]:
-            result = fit_score(X[train], y[train], X[test], y[test], **VARIANTS[name])
+            result = fit_score(X[train], y[train], X[test], y[test], **VARIANTS[name],
+                               **factors)
             rows.append({"dataset": "ml-1m-subset", "split": "random 90/10", "variant": name,
                          **result})
             print(f"1M subset {name}: RMSE {result['rmse']:.4f}, fit {result['fit_s']:.1f} s",
