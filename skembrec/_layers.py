@@ -210,8 +210,8 @@ class OrdinalLogits(keras_.layers.Layer):
         above = -ops.softplus(thresholds - score)
         zeros = ops.zeros_like(score)
         log_gap = ops.log(-ops.expm1(-gaps))[None, :]
+        # log(1 - exp(-gap)) for the classes between two thresholds
         middle = ops.concatenate(
-            [zeros, ops.broadcast_to(log_gap, ops.shape(below[:, 1:])), zeros], axis=1) \
-            if self.n_classes > 2 else ops.concatenate([zeros, zeros], axis=1)
+            [zeros, ops.broadcast_to(log_gap, ops.shape(below[:, 1:])), zeros], axis=1)
         return (ops.concatenate([below, zeros], axis=1)
                 + ops.concatenate([zeros, above], axis=1) + middle)
