@@ -205,21 +205,9 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
             from .._layers import OrdinalLogits
 
             # one score per row, cut by ordered thresholds
-            score = k.layers.Dense(
-                1,
-                kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
-                kernel_regularizer=regularizer,
-                name="score",
-                dtype="float32",
-            )(x)
-            return OrdinalLogits(n_classes, name="logits", dtype="float32")(score[:, 0])
-        return k.layers.Dense(
-            n_classes,
-            kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
-            kernel_regularizer=regularizer,
-            name="logits",
-            dtype="float32",  # the head stays float32 under a mixed-precision policy
-        )(x)
+            score = cls._dense_head(k, x, 1, spec, regularizer, "score")[:, 0]
+            return OrdinalLogits(n_classes, name="logits", dtype="float32")(score)
+        return cls._dense_head(k, x, n_classes, spec, regularizer, "logits")
 
     @property
     def classes_(self):

@@ -34,6 +34,17 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         """The head on top of the shared body (one unit, or one per class)."""
         raise NotImplementedError
 
+    @staticmethod
+    def _dense_head(k, x, units, spec, regularizer, name):
+        """The last dense layer of a head, ``units`` outputs."""
+        return k.layers.Dense(
+            units,
+            kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
+            kernel_regularizer=regularizer,
+            name=name,
+            dtype="float32",  # the head stays float32 under a mixed-precision policy
+        )(x)
+
     @classmethod
     def _fold_in_rows(cls, model, state, folded, users, items, target, weight, extra):
         """The folded users' embeddings, from where they stand (a new user:

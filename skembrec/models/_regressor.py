@@ -143,12 +143,5 @@ class EmbeddingRegressor(RatingRegressorMixin, EmbeddingMLPBase):
 
     @classmethod
     def _output_layer(cls, k, x, spec, regularizer):
-        out = k.layers.Dense(
-            1,
-            kernel_initializer=k.initializers.GlorotUniform(seed=spec.seed()),
-            kernel_regularizer=regularizer,
-            name="rating",
-            dtype="float32",  # the head stays float32 under a mixed-precision policy
-        )(x)
         # standardised ratings: the target encoder turns them into ratings
-        return out[:, 0]
+        return cls._dense_head(k, x, 1, spec, regularizer, "rating")[:, 0]
