@@ -1,4 +1,4 @@
-"""Accuracy of skembrec's estimators against Surprise, on five protocols.
+"""Accuracy of skembrec's estimators against Surprise and myFM, on six protocols.
 
 One run fits every model variant on the same splits and reports test RMSE,
 MAE and fit seconds:
@@ -19,7 +19,7 @@ MAE and fit seconds:
   ``BayesianMF full``: with myFM full's attributes as columns of X
   (``user_features``/``item_features``, joined from the dataset's files by
   ``_common.with_attributes``, not timed); ``BayesianMF full, 32 factors``
-  (what rank buys; about 9 times the sweep cost);
+  (what rank buys; about 14 times the fit on u1, results/bayes_k32.json);
 * myFM's ``MyFMRegressor(rank=10, random_seed=0)`` (a Bayesian
   factorisation machine, Gibbs-sampled: ``n_iter=200, n_kept_samples=180``)
   as an anchor: "ids only" (one-hot user and item) and "full" (ids, the
@@ -149,7 +149,7 @@ VARIANTS = [
 BASELINE = "Surprise SVD()"
 
 # variants left out of the default run (the README's table), run by name
-# with --variants: the rank exploration (about 9 times BayesianMF's sweep
+# with --variants: the rank exploration (about 14 times BayesianMF's fit
 # cost) and the ordinal heads (results/accuracy_ordinal.json)
 OPTIONAL = ("BayesianMF full, 32 factors", "EmbeddingClassifier ordinal",
             "EmbeddingClassifier tuned ordinal")
