@@ -120,6 +120,10 @@ _INTERRUPTED_IMPORT = """
 import signal, sys
 import numpy as np
 
+# Ctrl-C raises KeyboardInterrupt, as in a terminal, even where this test
+# runs in the background (whose children start with SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 class Interrupt:
     # a Ctrl-C that arrives while {module} is being imported
     fired = False
