@@ -271,7 +271,7 @@ def keras_dot_model(n_users, n_items, n_factors=20, optimizer="adamax"):
     No biases and no global mean, as in the write-up; compiled with MSE and
     trained with ``model.fit`` (dense optimizer updates of the whole tables).
     """
-    from skembrec._backend import keras
+    from skembrec._engine.backend import keras
 
     k = keras()
     user = k.Input(shape=(1,), dtype="int32")
@@ -324,7 +324,7 @@ def machine_info():
         "skembrec": package_info(),
     }
     try:
-        from skembrec._backend import keras, tf
+        from skembrec._engine.backend import keras, tf
 
         tf(), keras()  # quietly, as the package does
     except Exception:  # noqa: BLE001

@@ -52,7 +52,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from skembrec import FunkMF
-    from skembrec._backend import tf as get_tf
+    from skembrec._engine.backend import tf as get_tf
 
     tf = get_tf()
     devices = device_info(tf)

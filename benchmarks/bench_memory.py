@@ -54,7 +54,7 @@ def worker(p):
         n_users, n_items = trainset.n_users, trainset.n_items
     else:
         import skembrec
-        from skembrec._backend import keras, tf
+        from skembrec._engine.backend import keras, tf
 
         tf(), keras()
         info["rss_before_fit_mb"] = C.rss_mb()

@@ -66,7 +66,7 @@ def funk_worker(p):
 
 
 def keras_worker(p):
-    from skembrec._backend import keras
+    from skembrec._engine.backend import keras
 
     k = keras()
     X, y = make_data(p["n_users"], max(p["n_users"], p["keras_ratings"]))

@@ -82,7 +82,7 @@ def fit_surprise(name, X_tr, y_tr, X_te, seed):
 
 
 def fit_keras_dot(X_tr, y_tr, X_te, seed):
-    from skembrec._backend import keras
+    from skembrec._engine.backend import keras
 
     with C.Timer() as fit_t:
         k = keras()

@@ -35,8 +35,12 @@ def worker(payload):
     import skembrec
     import_s = time.perf_counter() - t0
 
-    from skembrec import _backend, _base, _runtime, _training, _validation
-    from skembrec._vocab import IdVocabulary
+    from skembrec import _base
+    from skembrec._engine import backend as _backend
+    from skembrec._engine import runtime as _runtime
+    from skembrec._engine import training as _training
+    from skembrec._input import validation as _validation
+    from skembrec._input.vocab import IdVocabulary
 
     X, y = C.load_ratings(payload["dataset"])
     train, test = C.reference_split(len(y))

@@ -6,14 +6,14 @@ A model class says three things and nothing else:
 
 ``_build_graph(cls, spec)`` (a classmethod)
     Its Keras graph, built from ``spec`` (a
-    :class:`~skembrec._runtime.GraphSpec`: the fitted parameters, the target
+    :class:`~skembrec._engine.runtime.GraphSpec`: the fitted parameters, the target
     encoder, the vocabulary sizes, seeds and the graph's inputs). It returns
     ``(model, tables)``, the tables being the
-    :class:`~skembrec._training.Table` s the trainer updates sparsely. Being
+    :class:`~skembrec._engine.training.Table` s the trainer updates sparsely. Being
     a classmethod, it cannot read the estimator's current parameters: a
     graph is always the graph of the fit.
 ``_target``
-    Its target encoder class (:mod:`skembrec._targets`): how ``y`` becomes
+    Its target encoder class (:mod:`skembrec._engine.targets`): how ``y`` becomes
     training targets, which loss, and how outputs rank items.
 ``_architecture``
     The parameters that shape the graph. After a change to one of them,
@@ -26,7 +26,7 @@ Optional hooks serve a model that is not trained rating by rating
 ``_reads_ratings = True`` keeps the training ratings in the fitted state
 (``FittedState.ratings``, handed to the graph as ``spec.ratings``),
 ``_trainer_class()`` names its training path, a peer of
-:class:`~skembrec._training.Trainer` with the same constructor and entry
+:class:`~skembrec._engine.training.Trainer` with the same constructor and entry
 points (``prepare``, ``run_epoch``, ``validation_loss``, the optimizer
 state), and ``_trainer_options(params)`` the keyword arguments its trainer
 takes besides the shared settings (which it gets only where the model has
@@ -42,7 +42,7 @@ NumPy: parameters, vocabularies, target encoder, time statistics, rated
 pairs, weights, optimizer slots, history). It is put together in one place,
 :meth:`BaseEmbeddingModel._install`, by ``fit``, shard fits, ``from_factors``
 and ``load``; the public fitted attributes are properties that read it. The
-live Keras objects sit beside it in a :class:`~skembrec._runtime.Runtime`,
+live Keras objects sit beside it in a :class:`~skembrec._engine.runtime.Runtime`,
 rebuilt from the state after unpickling or loading. ``set_params`` changes neither.
 """
 
@@ -54,22 +54,24 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from . import _persistence, _runtime, _validation
-from ._backend import tf
-from ._features import SideFeatures, check_feature_refs
-from ._recommend import RecommenderMixin
-from ._runtime import Runtime
-from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
-from ._state import FittedState, fitted_state, merge_ratings, merge_seen
-from ._targets import RegressionTarget
-from ._training import (
+from ._engine import runtime as _runtime
+from ._engine.backend import tf
+from ._engine.recommend import RecommenderMixin
+from ._engine.runtime import Runtime
+from ._engine.targets import RegressionTarget
+from ._engine.training import (
     OPTIMIZERS,
     fill_unknown_rows,
     run_epochs,
     split_validation,
 )
+from ._input import validation as _validation
+from ._input.features import SideFeatures, check_feature_refs
+from ._input.vocab import IdVocabulary
+from ._io import persistence as _persistence
+from ._io.state import FittedState, fitted_state, merge_ratings, merge_seen
+from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
 from ._version import __version__
-from ._vocab import IdVocabulary
 
 _PREDICT_CHUNK = 1 << 18
 # the rows of the first prediction a process runs, at its first install
@@ -420,7 +422,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
 
     def _fit_shards(self, shards, y, sample_weight):
         """Fit from rating shards on disk, streaming every epoch."""
-        from ._streaming import TrainingStream, scan_shards
+        from ._engine.streaming import TrainingStream, scan_shards
 
         name = type(self).__name__
         if y is not None or sample_weight is not None:
@@ -492,7 +494,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
 
     def _time_features(self, table, users, state, *, fitting, reset=False):
         """The extra model inputs of a time-aware model: ``()`` or ``(features,)``."""
-        from ._time import TimeFeatures, times_in_days
+        from ._input.time import TimeFeatures, times_in_days
 
         time_column = state.params["time_column"]
         if time_column is None:
@@ -598,7 +600,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         path : str or path-like
             The file to write (replaced atomically).
         """
-        from ._archive import to_archive
+        from ._io.archive import to_archive
 
         state = self._fitted_state()
         weights, optimizer = self._current_values()
@@ -653,7 +655,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         ``-1`` (integer ids) or ``""`` (string ids). See the user guide's
         "Serving a model" page for the whole recipe.
         """
-        from ._export import export_saved_model
+        from ._io.export import export_saved_model
 
         export_saved_model(self, path)
 
@@ -680,7 +682,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             When the file holds another estimator class than the one
             ``load`` is called on.
         """
-        from ._archive import from_archive
+        from ._io.archive import from_archive
 
         header, arrays = _persistence.read(path)
         name = header.get("class")

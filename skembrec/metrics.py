@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
 
-from ._ratings import RatingTable
+from ._input.ratings import RatingTable
 
 __all__ = [
     "catalogue_coverage",

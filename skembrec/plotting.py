@@ -295,7 +295,7 @@ def _plain(value):
 
 
 def _ids_column(X, column):
-    from ._ratings import RatingTable
+    from ._input.ratings import RatingTable
 
     return RatingTable(X).ids("user" if column == 0 else "item", fitting=False)
 

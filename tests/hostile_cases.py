@@ -74,7 +74,7 @@ def truncated_gzip():
 
 def saved(change=None, name="FunkMF"):
     """A saved model file, its header changed by ``change`` (checksums kept valid)."""
-    from skembrec import _persistence
+    from skembrec._io import persistence as _persistence
 
     path = folder() / "m.npz"
     fitted(name).save(path)

@@ -106,7 +106,7 @@ def test_round_trip_predicts_and_continues_training_as_the_original(fitted, rati
     lambda a: a.update(ratings_data=np.full_like(a["ratings_data"], np.nan)),
 ])
 def test_a_corrupted_rating_matrix_is_refused(fitted, tmp_path, corrupt):
-    from skembrec import _persistence
+    from skembrec._io import persistence as _persistence
 
     fitted.save(tmp_path / "m.npz")
     header, arrays = _persistence.read(tmp_path / "m.npz")

@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     import json, os
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     import numpy as np
-    from skembrec._backend import tf
+    from skembrec._engine.backend import tf
     tf_ = tf()
     cpu = tf_.config.list_physical_devices("CPU")[0]
     tf_.config.set_logical_device_configuration(

@@ -116,7 +116,7 @@ def test_ordinal_output_is_a_cumulative_logit_model(planted):
 
 
 def test_ordinal_log_probabilities_are_stable_for_extreme_scores():
-    from skembrec._layers import OrdinalLogits
+    from skembrec._engine.layers import OrdinalLogits
 
     for n_classes in (2, 3, 5):
         layer = OrdinalLogits(n_classes)
@@ -357,7 +357,7 @@ def test_fit_is_silent_unless_verbose(small_ratings, capfd):
 
 
 def test_interrupted_fit_keeps_previous_state(small_ratings, monkeypatch):
-    from skembrec import _training
+    from skembrec._engine import training as _training
 
     X, y = small_ratings
     est = clone(FAST["FunkMF"]).set_params(warm_start=True).fit(X, y)

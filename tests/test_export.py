@@ -29,7 +29,7 @@ from skembrec import (
     FunkMF,
     ImplicitMF,
 )
-from skembrec._vocab import IdVocabulary
+from skembrec._input.vocab import IdVocabulary
 from skembrec.datasets import make_ratings
 
 N_USERS, N_ITEMS = 40, 25
@@ -56,12 +56,12 @@ CASES = {
 # what skops.io.get_untrusted_types lists for a fitted estimator (the
 # serving page documents it): the estimator's class and these
 TRUSTED = {
-    "skembrec._state.FittedState", "skembrec._vocab.IdVocabulary",
-    "skembrec._targets.RegressionTarget", "skembrec._targets.ClassTarget",
-    "skembrec._time.TimeFeatures", "scipy.sparse._csr.csr_matrix",
+    "skembrec._io.state.FittedState", "skembrec._input.vocab.IdVocabulary",
+    "skembrec._engine.targets.RegressionTarget", "skembrec._engine.targets.ClassTarget",
+    "skembrec._input.time.TimeFeatures", "scipy.sparse._csr.csr_matrix",
     "skembrec.models._funk.FunkMF", "skembrec.models._regressor.EmbeddingRegressor",
     "skembrec.models._classifier.EmbeddingClassifier", "skembrec.models._autorec.AutoRec",
-    "skembrec._targets.ImplicitTarget", "skembrec.models._implicit.ImplicitMF",
+    "skembrec._engine.targets.ImplicitTarget", "skembrec.models._implicit.ImplicitMF",
     "skembrec.models._bayes.BayesianMF",
 }
 
@@ -295,7 +295,7 @@ def test_recommend_edge_sizes(loaded):
 def test_recommend_in_chunks_of_users(fitted, tmp_path, monkeypatch):
     import tensorflow as tf
 
-    from skembrec import _export
+    from skembrec._io import export as _export
 
     # 3 users a chunk: 14 users make 5 chunks, the last one padded
     monkeypatch.setattr(_export, "_SCORE_CHUNK", 3 * N_ITEMS)
@@ -398,7 +398,7 @@ def test_existing_paths(fitted, tmp_path):
 def test_interrupted_export_leaves_nothing(fitted, tmp_path, monkeypatch, where):
     import tensorflow as tf
 
-    from skembrec import _export
+    from skembrec._io import export as _export
 
     def interrupt(*args, **kwargs):
         if where == "save":

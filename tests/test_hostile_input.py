@@ -107,7 +107,7 @@ def test_a_plain_npy_file_is_refused_by_load(tmp_path):
 
 
 def test_a_one_replica_mirrored_strategy_fits(ratings):
-    from skembrec._backend import tf
+    from skembrec._engine.backend import tf
 
     X, y = ratings
     plain = clone(FUNK).fit(X, y).predict(X)

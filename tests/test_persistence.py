@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF, _persistence
-from skembrec._vocab import IdVocabulary
+from skembrec import AutoRec, EmbeddingClassifier, EmbeddingRegressor, FunkMF
+from skembrec._input.vocab import IdVocabulary
+from skembrec._io import persistence as _persistence
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +270,7 @@ def test_files_saved_by_an_earlier_version_predict_as_they_did(name):
 
 @pytest.mark.parametrize("where", ["savez", "chmod", "replace"])
 def test_an_interrupted_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch, where):
-    from skembrec import _files
+    from skembrec._io import files as _files
 
     path = tmp_path / "m.npz"
     fitted["EmbeddingRegressor"].save(path)  # a user's earlier model under the name

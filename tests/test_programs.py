@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF, ImplicitMF, _programs
+from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF, ImplicitMF
+from skembrec._engine import programs as _programs
 from skembrec.datasets import make_ratings
 
 

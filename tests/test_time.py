@@ -40,7 +40,7 @@ def test_time_aware_model_learns_drift_on_the_probe_split(drifting, make):
 
 
 def test_drift_is_not_extrapolated_past_a_users_last_rating():
-    from skembrec._time import TimeFeatures
+    from skembrec._input.time import TimeFeatures
 
     days = np.array([0.0, 10.0, 20.0, 5.0, 6.0])
     users = np.array([0, 0, 0, 1, 1])

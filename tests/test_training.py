@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from skembrec._training import OPTIMIZERS
+from skembrec._engine.training import OPTIMIZERS
 
 
 def _dot_model(n_users, n_items, dim, seed):
-    from skembrec._backend import keras
-    from skembrec._layers import SparseEmbedding
+    from skembrec._engine.backend import keras
+    from skembrec._engine.layers import SparseEmbedding
 
     k = keras()
     user = k.Input(shape=(), dtype="int32")
@@ -21,7 +21,7 @@ def _dot_model(n_users, n_items, dim, seed):
 
 
 def _keras_optimizer(name, lr):
-    from skembrec._backend import keras
+    from skembrec._engine.backend import keras
 
     k = keras()
     return {
@@ -36,8 +36,8 @@ def _keras_optimizer(name, lr):
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_one_sparse_step_matches_keras_and_leaves_other_rows(name):
-    from skembrec._backend import tf
-    from skembrec._training import Table, Trainer, to_tensors
+    from skembrec._engine.backend import tf
+    from skembrec._engine.training import Table, Trainer, to_tensors
 
     tf_ = tf()
     users = np.array([0, 2, 2, 5], dtype=np.int32)   # a duplicate user
@@ -71,7 +71,7 @@ def test_one_sparse_step_matches_keras_and_leaves_other_rows(name):
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_a_global_mixed_precision_policy_trains_and_keeps_float32_ratings(policy, small_ratings):
     from skembrec import EmbeddingClassifier, EmbeddingRegressor, FunkMF
-    from skembrec._backend import keras
+    from skembrec._engine.backend import keras
 
     X, y = small_ratings
     reference = FunkMF(n_factors=8, n_epochs=3, random_state=0).fit(X, y).predict(X)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._files import file_mode, remove_quietly, replace_atomically, temporary_path
+from .._io.files import file_mode, remove_quietly, replace_atomically, temporary_path
 
 SHARDS_FORMAT = "skembrec-rating-shards"
 SHARDS_VERSION = 1
@@ -102,7 +102,7 @@ class RatingShards:
         return self._dataset(self.files, seed, files_in_parallel)
 
     def _dataset(self, files, seed, files_in_parallel):
-        from .._backend import tf
+        from .._engine.backend import tf
 
         tf_ = tf()
         spec = {
@@ -138,7 +138,7 @@ class RatingShards:
             When a file is truncated or corrupted, holds a malformed block, or
             the shards hold another number of ratings than their metadata says.
         """
-        from .._backend import tf
+        from .._engine.backend import tf
 
         tf_ = tf()
         count = 0
@@ -266,7 +266,7 @@ def write_rating_shards(data, path, *, rows_per_shard=1_000_000, block_size=65_5
     shards : RatingShards
         The folder just written, ready to pass to ``fit``.
     """
-    from .._backend import tf
+    from .._engine.backend import tf
 
     for name, value in (("rows_per_shard", rows_per_shard), ("block_size", block_size)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -337,7 +337,7 @@ def _feature(tf_, values, kind):
 
 def _columns(data):
     if isinstance(data, tuple) and len(data) == 2:
-        from .._ratings import RatingTable
+        from .._input.ratings import RatingTable
 
         X, y = data
         table = RatingTable(X)

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state, indexable
 
-from .._ratings import RatingTable
+from .._input.ratings import RatingTable
 
 __all__ = [
     "ColdUserSplit",

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from .._backend import keras
 from .._base import BaseEmbeddingModel
+from .._engine.backend import keras
+from .._engine.training import Table
 from .._sklearn_compat import StrOptions
-from .._training import Table
 from ._embedding import ACTIVATIONS
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
@@ -222,7 +222,7 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
 
     @classmethod
     def _trainer_class(cls):
-        from .._item_training import ItemTrainer
+        from .._engine.trainers.items import ItemTrainer
 
         return ItemTrainer
 
@@ -230,7 +230,7 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
     def _build_graph(cls, spec):
         import scipy.sparse as sp
 
-        from .._layers import ItemAutoencoder
+        from .._engine.layers import ItemAutoencoder
 
         k = keras()
         p = spec.params

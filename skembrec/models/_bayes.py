@@ -5,10 +5,10 @@ import numbers
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 
-from .._backend import keras
 from .._base import BaseEmbeddingModel
+from .._engine.backend import keras
+from .._engine.training import Table
 from .._sklearn_compat import Interval
-from .._training import Table
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
 
@@ -38,7 +38,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     have a Normal-Gamma hyperprior, and the noise precision a Gamma prior:
     there is no ``reg`` or ``learning_rate`` to tune. Each epoch is one Gibbs
     sweep in TensorFlow ops, which draws every parameter from its posterior
-    given the rest (see :mod:`skembrec._gibbs`). The prediction is the
+    given the rest (see :mod:`skembrec._engine.trainers.gibbs`). The prediction is the
     posterior mean over ``n_kept_samples`` draws spread evenly over the
     sweeps after ``n_burn_in``, and :meth:`predict_std` is their spread.
 
@@ -193,7 +193,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
 
     @classmethod
     def _trainer_class(cls):
-        from .._gibbs import GibbsSampler
+        from .._engine.trainers.gibbs import GibbsSampler
 
         return GibbsSampler
 
@@ -215,7 +215,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
 
     @classmethod
     def _build_graph(cls, spec):
-        from .._layers import SparseEmbedding, feature_bag
+        from .._engine.layers import SparseEmbedding, feature_bag
 
         k = keras()
         p = spec.params

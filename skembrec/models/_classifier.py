@@ -3,9 +3,9 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 
+from .._engine.targets import ClassTarget, softmax
+from .._io.state import fitted_state
 from .._sklearn_compat import StrOptions
-from .._state import fitted_state
-from .._targets import ClassTarget, softmax
 from ._embedding import EmbeddingMLPBase
 from ._params import fill_doc
 
@@ -202,7 +202,7 @@ class EmbeddingClassifier(ClassifierMixin, EmbeddingMLPBase):
     def _output_layer(cls, k, x, spec, regularizer):
         n_classes = spec.target.n_classes
         if spec.params.output == "ordinal":
-            from .._layers import OrdinalLogits
+            from .._engine.layers import OrdinalLogits
 
             # one score per row, cut by ordered thresholds
             score = cls._dense_head(k, x, 1, spec, regularizer, "score")[:, 0]

@@ -2,11 +2,11 @@
 
 import numbers
 
-from .._backend import keras
 from .._base import BaseEmbeddingModel
+from .._engine.backend import keras
+from .._engine.training import Table, fold_in_by_steps
+from .._input.validation import check_hidden_layer_sizes
 from .._sklearn_compat import Interval, StrOptions
-from .._training import Table, fold_in_by_steps
-from .._validation import check_hidden_layer_sizes
 
 ACTIVATIONS = ("relu", "gelu", "elu", "selu", "tanh", "sigmoid", "swish", "linear")
 
@@ -56,7 +56,7 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
 
     @classmethod
     def _build_graph(cls, spec):
-        from .._layers import SparseEmbedding, feature_bag
+        from .._engine.layers import SparseEmbedding, feature_bag
 
         k = keras()
         p = spec.params

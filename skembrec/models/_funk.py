@@ -4,10 +4,10 @@ import numbers
 
 import numpy as np
 
-from .._backend import keras
 from .._base import BaseEmbeddingModel
+from .._engine.backend import keras
+from .._engine.training import Table
 from .._sklearn_compat import Interval
-from .._training import Table
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
 
@@ -192,7 +192,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
 
     @classmethod
     def _build_graph(cls, spec):
-        from .._layers import RowKeep, SparseEmbedding, feature_bag
+        from .._engine.layers import RowKeep, SparseEmbedding, feature_bag
 
         k = keras()
         p = spec.params
@@ -380,8 +380,8 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         """
         import numpy as np
 
-        from .. import _runtime
-        from .._factors import factor_state
+        from .._engine import runtime as _runtime
+        from .._io.factors import factor_state
 
         user_factors = np.asarray(user_factors, dtype=np.float32)
         item_factors = np.asarray(item_factors, dtype=np.float32)

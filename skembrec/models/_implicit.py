@@ -4,13 +4,13 @@ import numbers
 
 import numpy as np
 
-from .. import _validation
-from .._backend import keras
 from .._base import BaseEmbeddingModel
+from .._engine.backend import keras
+from .._engine.targets import ImplicitTarget
+from .._engine.training import Table
+from .._input import validation as _validation
+from .._io.state import fitted_state
 from .._sklearn_compat import Interval
-from .._state import fitted_state
-from .._targets import ImplicitTarget
-from .._training import Table
 
 
 class ImplicitMF(BaseEmbeddingModel):
@@ -223,7 +223,7 @@ class ImplicitMF(BaseEmbeddingModel):
 
     @classmethod
     def _build_graph(cls, spec):
-        from .._layers import SparseEmbedding
+        from .._engine.layers import SparseEmbedding
 
         k = keras()
         p = spec.params

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from .._state import fitted_state
+from .._io.state import fitted_state
 
 
 class RatingRegressorMixin(RegressorMixin):

@@ -6,11 +6,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _validation
-from .._recommend import _check_n, as_item_ids, read_users, top_n_items
+from .._engine.recommend import _check_n, as_item_ids, read_users, top_n_items
+from .._input import validation as _validation
+from .._input.vocab import IdVocabulary
+from .._io.state import merge_seen
 from .._sklearn_compat import Interval, InvalidParameterError
-from .._state import merge_seen
-from .._vocab import IdVocabulary
 
 
 class PopularityRecommender(RegressorMixin, BaseEstimator):

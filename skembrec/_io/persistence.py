@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import replace_atomically
+from .files import replace_atomically
 
 FORMAT = "skembrec-model"
 FORMAT_VERSION = 2

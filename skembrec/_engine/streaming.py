@@ -3,7 +3,7 @@ streamed through ``tf.data`` with bounded memory."""
 
 import numpy as np
 
-from ._backend import tf
+from .backend import tf
 
 # merge the running id sets every this many blocks: bounded memory, few sorts
 _MERGE_EVERY = 32

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._backend import keras, tf
-from ._files import _UMASK
-from ._time import _DRIFT_EXPONENT, SECONDS_PER_DAY
+from .._engine.backend import keras, tf
+from .._input.time import _DRIFT_EXPONENT, SECONDS_PER_DAY
+from .files import _UMASK
 
 _INT64_MAX = np.iinfo(np.int64).max
 # (user, item) scores held at once by the recommend signature, as by recommend()
@@ -358,7 +358,7 @@ class _Graph:
 
 
 class _FeatureEncoder:
-    """:class:`~skembrec._features.SideFeatures`' ``transform`` in TensorFlow.
+    """:class:`~skembrec._input.features.SideFeatures`' ``transform`` in TensorFlow.
 
     Each feature column is one input, named after the column (``column_<n>``
     for a position): float64 for a numeric column, a string or int64 for a
@@ -440,7 +440,7 @@ def input_name(ref):
 
 
 class _TimeFeatures:
-    """:class:`~skembrec._time.TimeFeatures`' ``transform`` in TensorFlow."""
+    """:class:`~skembrec._input.time.TimeFeatures`' ``transform`` in TensorFlow."""
 
     def __init__(self, time):
         t = tf()
@@ -473,7 +473,7 @@ def _checked(value, assertion):
 
 
 def _softmax(logits):
-    """Row-wise softmax in float64, as :func:`skembrec._targets.softmax`."""
+    """Row-wise softmax in float64, as :func:`skembrec._engine.targets.softmax`."""
     t = tf()
     logits = t.cast(logits, t.float64)
     shifted = t.exp(logits - t.reduce_max(logits, axis=1, keepdims=True))

@@ -32,8 +32,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._ratings import _from_arrow
-from ._vocab import IdVocabulary
+from .ratings import _from_arrow
+from .vocab import IdVocabulary
 
 KINDS = ("numeric", "categorical", "multi")
 

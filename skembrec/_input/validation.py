@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import DataConversionWarning
 
-from ._ratings import RatingTable
-from ._sklearn_compat import InvalidParameterError, _check_feature_names, _check_n_features
+from .._sklearn_compat import InvalidParameterError, _check_feature_names, _check_n_features
+from .ratings import RatingTable
 
 
 def check_X(estimator, X, *, reset):
-    """Validate ``X`` and return it as a :class:`~skembrec._ratings.RatingTable`.
+    """Validate ``X`` and return it as a :class:`~skembrec._input.ratings.RatingTable`.
 
     Column 0 holds user ids and column 1 item ids; further columns are side
     information read by name or position. Sets (``reset=True``) or checks

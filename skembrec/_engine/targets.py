@@ -19,7 +19,7 @@ Nothing here imports TensorFlow.
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
-from . import _validation
+from .._input import validation as _validation
 
 
 class RegressionTarget:

@@ -1,7 +1,7 @@
 """The Gibbs-sampling training path of :class:`~skembrec.BayesianMF`.
 
-A peer of the per-rating :class:`~skembrec._training.Trainer` and of the
-item-batch :class:`~skembrec._item_training.ItemTrainer`, with their
+A peer of the per-rating :class:`~skembrec._engine.training.Trainer` and of the
+item-batch :class:`~skembrec._engine.trainers.items.ItemTrainer`, with their
 constructor and entry points (``prepare``, ``run_epoch``, ``configure``,
 the optimizer state, of which it has none). An epoch is one Gibbs sweep,
 one compiled ``tf.function`` call that draws every parameter once from its
@@ -44,8 +44,8 @@ cold start.
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import compiled, graph_loop, tf
-from ._training import check_peer_trainer
+from ..backend import compiled, graph_loop, tf
+from ..training import check_peer_trainer
 
 # conjugate-gradient steps per draw of a multi-hot group (warm-started at the
 # current draw): MovieLens-100K u1, full model, 200 sweeps: 8 steps 0.8866,

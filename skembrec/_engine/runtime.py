@@ -3,7 +3,7 @@
 A :class:`Runtime` holds what cannot be pickled (the Keras model, its
 tables, the trainer with its optimizer slots, the traced prediction
 function). The functions here build one from a
-:class:`~skembrec._state.FittedState`, grow or reconfigure one for a warm
+:class:`~skembrec._io.state.FittedState`, grow or reconfigure one for a warm
 start, and read its values back into plain arrays. The graph itself comes
 from the model class (``_build_graph``), given a :class:`GraphSpec`.
 """
@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import _programs
-from ._backend import keras
-from ._training import MAX_SEED, Trainer
+from . import programs as _programs
+from .backend import keras
+from .training import MAX_SEED, Trainer
 
 # the parameters that neither shape nor enter the graph
 TRAINING_PARAMETERS = frozenset({
@@ -126,7 +126,7 @@ def build(model_cls, state, rng):
 def attach_trainer(model_cls, runtime, state):
     """Give ``runtime`` a trainer with the training settings of ``state``.
 
-    The per-rating :class:`~skembrec._training.Trainer` unless the model
+    The per-rating :class:`~skembrec._engine.training.Trainer` unless the model
     class names another training path (``_trainer_class``, e.g. AutoRec's
     item batches) with the same constructor and entry points. The
     per-rating trainer runs the compiled functions every fit of the same

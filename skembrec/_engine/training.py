@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._backend import compiled, graph_loop, keras, tf
-from ._programs import bind, model_values
+from .backend import compiled, graph_loop, keras, tf
+from .programs import bind, model_values
 
 OPTIMIZERS = ("adagrad", "adam", "adamax", "sgd")
 MAX_SEED = 2**31 - 1
@@ -231,7 +231,7 @@ class Trainer(OptimizerStateMixin):
     shared : callable or False, default=False
         ``shared(regularised, settings)`` gives the compiled functions this
         trainer's graph shares with every fit of the same signature
-        (:func:`~skembrec._programs.trainer_program`), or None; False: the
+        (:func:`~skembrec._engine.programs.trainer_program`), or None; False: the
         trainer traces its own.
     """
 
@@ -527,7 +527,7 @@ class Trainer(OptimizerStateMixin):
 
         ``arrays`` and ``held_out`` are ``[users, items, target, weight,
         *extra]`` row-aligned arrays (``held_out`` None without early
-        stopping); ``state`` is the fit's :class:`~skembrec._state.FittedState`.
+        stopping); ``state`` is the fit's :class:`~skembrec._io.state.FittedState`.
         """
         dtype = getattr(tf(), state.target.dtype)
         val = None if held_out is None else to_tensors(*held_out[:4], dtype,

@@ -1,6 +1,6 @@
 """The fitted state <-> a safe archive (header + arrays) of :mod:`._persistence`.
 
-:func:`to_archive` lays a :class:`~skembrec._state.FittedState` out as JSON
+:func:`to_archive` lays a :class:`~skembrec._io.state.FittedState` out as JSON
 and plain arrays; :func:`from_archive` reads it back, checking every key,
 type and shape it relies on, and raising a ``ValueError`` that names the
 file for anything inconsistent. Neither imports the estimators.
@@ -9,12 +9,12 @@ file for anything inconsistent. Neither imports the estimators.
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ._features import SideFeatures
-from ._persistence import from_json, ids_from_store, ids_to_store, to_json
-from ._state import FittedState
-from ._targets import ClassTarget, ImplicitTarget, RegressionTarget
-from ._time import TimeFeatures
-from ._vocab import IdVocabulary
+from .._engine.targets import ClassTarget, ImplicitTarget, RegressionTarget
+from .._input.features import SideFeatures
+from .._input.time import TimeFeatures
+from .._input.vocab import IdVocabulary
+from .persistence import from_json, ids_from_store, ids_to_store, to_json
+from .state import FittedState
 
 _TIME_ARRAYS = ("user_sum", "user_count", "user_first", "user_last")
 

@@ -3,7 +3,7 @@
 Imported only when a graph is built (it imports Keras and TensorFlow).
 """
 
-from ._backend import keras, tf
+from .backend import keras, tf
 
 keras_ = keras()
 tf_ = tf()

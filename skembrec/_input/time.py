@@ -28,7 +28,7 @@ _DRIFT_EXPONENT = 0.4
 
 
 def times_in_days(table, time_column):
-    """The time column of a :class:`~skembrec._ratings.RatingTable` as float64
+    """The time column of a :class:`~skembrec._input.ratings.RatingTable` as float64
     days since the Unix epoch.
 
     Numbers are read as epoch seconds (the MovieLens and Netflix

@@ -1,6 +1,6 @@
 """The item-batch training path: whole epochs over item rows in one graph.
 
-A peer of the per-rating :class:`~skembrec._training.Trainer`, for models
+A peer of the per-rating :class:`~skembrec._engine.training.Trainer`, for models
 whose unit of training is an item's whole rating vector
 (:class:`~skembrec.AutoRec`). The ratings sit in memory as two item x user
 CSR matrices of tensors (on the GPU when there is one): the encoder's input
@@ -20,16 +20,16 @@ The loss of a fit is I-AutoRec's,
 
 a sum as in the paper (each batch its squared errors plus its items' share
 of the penalty; a mean made Adam's epsilon matter), with dense updates of the same
-optimizers (:class:`~skembrec._training._Optimizer`) and the same epoch
-loop, early stopping, history and progress (:func:`~skembrec._training.run_epochs`).
+optimizers (:class:`~skembrec._engine.training._Optimizer`) and the same epoch
+loop, early stopping, history and progress (:func:`~skembrec._engine.training.run_epochs`).
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import compiled, graph_loop, tf
-from ._state import collapse_ratings, matrix_keys
-from ._training import _CHUNK, OptimizerStateMixin, _Optimizer, check_peer_trainer
+from ..._io.state import collapse_ratings, matrix_keys
+from ..backend import compiled, graph_loop, tf
+from ..training import _CHUNK, OptimizerStateMixin, _Optimizer, check_peer_trainer
 
 
 class ItemTrainer(OptimizerStateMixin):
@@ -39,7 +39,7 @@ class ItemTrainer(OptimizerStateMixin):
     ----------
     model : keras.Model
         A model with a layer named ``"item_autoencoder"``
-        (:class:`~skembrec._layers.ItemAutoencoder`).
+        (:class:`~skembrec._engine.layers.ItemAutoencoder`).
     tables : list of Table
         The model's per-user tables (unused here: every variable is updated
         densely; they serve warm-start growth and the unknown row).
@@ -125,7 +125,7 @@ class ItemTrainer(OptimizerStateMixin):
 
     def _step(self, matrix, targets, rows, share, total_weight):
         """One step on the item ``rows``; returns their weighted squared error."""
-        from ._layers import _item_rows
+        from ..layers import _item_rows
 
         tf_ = tf()
         indptr, users, values, weights = targets

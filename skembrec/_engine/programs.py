@@ -27,7 +27,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ._backend import compiled, tf
+from .backend import compiled, tf
 
 # how many graph signatures keep their compiled functions (least recently
 # used first out); a grid search has a few, a session rarely more
@@ -133,7 +133,7 @@ def model_values(model):
 
 class TrainerProgram:
     """A template trainer's epoch and evaluation functions, taking a fit's
-    trainer state (:meth:`~skembrec._training.Trainer.state_variables`)
+    trainer state (:meth:`~skembrec._engine.training.Trainer.state_variables`)
     as their first argument."""
 
     def __init__(self, trainer):
@@ -146,7 +146,7 @@ class TrainerProgram:
 
     def functions(self, state, tables):
         """``(epoch, evaluate, stream_epoch)`` of the trainer whose
-        :meth:`~skembrec._training.Trainer.state_variables` are ``state``;
+        :meth:`~skembrec._engine.training.Trainer.state_variables` are ``state``;
         ``tables``: the refs of those whose rows vary between fits.
 
         The first call of each traces, where no trace serves it yet, for
@@ -201,7 +201,7 @@ def predict_function(key, build, model, tables, target, rank, extra_specs):
     ``target``'s ranking score of it) for index tensors, traced for inputs
     of any length, once for every fit of the graph signature ``key``
     (None: this model's own trace); ``tables``: the model's
-    :class:`~skembrec._training.Table` list."""
+    :class:`~skembrec._engine.training.Table` list."""
     tf_ = tf()
     specs = [tf_.TensorSpec([None], tf_.int32)] * 2 + list(extra_specs)
 

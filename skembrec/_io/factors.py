@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ._state import FittedState, merge_seen
-from ._targets import RegressionTarget
-from ._vocab import IdVocabulary
+from .._engine.targets import RegressionTarget
+from .._input.vocab import IdVocabulary
+from .state import FittedState, merge_seen
 
 
 def factor_state(model, user_ids, item_ids, tables, *, global_mean, rating_range, seen):
