@@ -57,7 +57,7 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from skembrec._engine import training as _training
+    from skembrec._engine.trainers import ratings as _training
 
     X, y = C.load_ratings("ml-1m-subset")
     original_init = _training.Trainer.__init__

@@ -38,7 +38,7 @@ def worker(payload):
     from skembrec import _base
     from skembrec._engine import backend as _backend
     from skembrec._engine import runtime as _runtime
-    from skembrec._engine import training as _training
+    from skembrec._engine.trainers import ratings as _training
     from skembrec._input import validation as _validation
     from skembrec._input.vocab import IdVocabulary
 

@@ -21,19 +21,31 @@ A model class says three things and nothing else:
     raises a ``ValueError``; every other parameter is a training setting
     that warm start and ``partial_fit`` honour as they are now.
 
-Optional hooks serve a model that is not trained rating by rating
-(:class:`~skembrec.AutoRec`, :class:`~skembrec.BayesianMF`):
-``_reads_ratings = True`` keeps the training ratings in the fitted state
-(``FittedState.ratings``, handed to the graph as ``spec.ratings``),
-``_trainer_class()`` names its training path, a peer of
-:class:`~skembrec._engine.training.Trainer` with the same constructor and entry
-points (``prepare``, ``run_epoch``, ``validation_loss``, the optimizer
-state), and ``_trainer_options(params)`` the keyword arguments its trainer
-takes besides the shared settings (which it gets only where the model has
-them: a sampler has no ``learning_rate``). ``_reads_time = False``
-(``_reads_features = False``) says its graph has no time (side-feature)
-input: the base refuses a ``time_column`` (``user_features``,
-``item_features``) with a ``ValueError``.
+Every other seam is declared on this base with its default, and a model
+overrides what differs:
+
+``_trainer_class(params)`` / ``_trainer_options(params)`` (classmethods)
+    Its training path, a :class:`~skembrec._engine.trainers.base.TrainingPath`
+    (the per-rating :class:`~skembrec._engine.trainers.ratings.Trainer` by
+    default; a model with several dispatches on its ``solver``), and the
+    keywords that path takes besides the shared settings.
+``_fold_in_rows``
+    Its fold-in rule (a classmethod), or None: ``fold_in`` is refused.
+``_training_parameters`` / ``_prediction_parameters`` / ``_since``
+    The kinds of its parameters, declared once: those that neither shape
+    nor enter the graph, those only ``predict`` reads, and for parameters
+    added after files were first written, the value that reproduces what
+    those files' models did. Every other parameter builds the graph.
+``_fit_defaults``
+    The fit settings (``n_epochs``, ``warm_start``, ``early_stopping``,
+    ``verbose``, ...) a model without that parameter uses: a closed-form
+    model has no ``n_epochs``.
+``_reads_ratings``, ``_reads_time``, ``_reads_features``
+    ``_reads_ratings = True`` keeps the training ratings in the fitted state
+    (``FittedState.ratings``, handed to the graph as ``spec.ratings``);
+    ``_reads_time = False`` (``_reads_features = False``) says its graph has
+    no time (side-feature) input: the base refuses a ``time_column``
+    (``user_features``, ``item_features``) with a ``ValueError``.
 
 The fitted state
 ----------------
@@ -56,15 +68,14 @@ from sklearn.utils import check_random_state
 
 from ._engine import runtime as _runtime
 from ._engine.backend import tf
+from ._engine.loop import run_epochs, split_validation
+from ._engine.optimizers import OPTIMIZERS
 from ._engine.recommend import RecommenderMixin
 from ._engine.runtime import Runtime
 from ._engine.targets import RegressionTarget
-from ._engine.training import (
-    OPTIMIZERS,
-    fill_unknown_rows,
-    run_epochs,
-    split_validation,
-)
+from ._engine.trainers.base import FitData
+from ._engine.trainers.ratings import Trainer
+from ._engine.training import fill_unknown_rows
 from ._input import validation as _validation
 from ._input.features import SideFeatures, check_feature_refs
 from ._input.vocab import IdVocabulary
@@ -77,11 +88,6 @@ _PREDICT_CHUNK = 1 << 18
 # the rows of the first prediction a process runs, at its first install
 _WARM_UP_ROWS = 1 << 16
 _PROCESS = {"warmed_up": False}
-
-# parameters added since the first saved files, with the value that
-# reproduces what those files' models did
-_LATER_PARAMETERS = {"user_features": None, "item_features": None, "feature_separator": "|",
-                     "id_dropout": 0.0}
 
 _REGISTRY = {}
 
@@ -116,6 +122,24 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     _architecture = ("n_factors", "time_column", "user_features", "item_features",
                      "feature_separator")
     _partial_fit_params = ()
+    # the kinds of the parameters (see the module docstring); the rest build
+    # the graph
+    _training_parameters = frozenset({
+        "n_epochs", "batch_size", "learning_rate", "reg", "optimizer", "early_stopping",
+        "validation_fraction", "n_iter_no_change", "tol", "random_state", "verbose",
+        "warm_start",
+    })
+    _prediction_parameters = frozenset({"clip_predictions", "decision"})
+    # parameters added since the first saved files, with the value that
+    # reproduces what those files' models did
+    _since = {"user_features": None, "item_features": None, "feature_separator": "|",
+              "id_dropout": 0.0}
+    # the fit settings of a model without the parameter
+    _fit_defaults = {"n_epochs": 1, "warm_start": False, "early_stopping": False,
+                     "verbose": 0, "random_state": None, "batch_size": None}
+    # the model's fold-in rule: a classmethod ``(model, state, folded, users,
+    # items, target, weight, extra) -> {layer name: rows}``, or None
+    _fold_in_rows = None
     # a graph that reads the training ratings at prediction time (AutoRec):
     # fit keeps them in the fitted state (``FittedState.ratings``)
     _reads_ratings = False
@@ -133,6 +157,21 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     def _build_graph(cls, spec):
         """Return ``(model, tables)`` for ``spec`` (see the module docstring)."""
         raise NotImplementedError
+
+    @classmethod
+    def _trainer_class(cls, params):
+        """The training path of a fit with ``params``: the per-rating trainer."""
+        return Trainer
+
+    @classmethod
+    def _trainer_options(cls, params):
+        """What the training path takes besides the shared settings: nothing."""
+        return {}
+
+    def _setting(self, name):
+        """A fit setting: the parameter, or the model's declared default."""
+        params = self.get_params(deep=False)
+        return params[name] if name in params else self._fit_defaults[name]
 
     # -- scikit-learn API -------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
@@ -158,8 +197,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         self._validate_params()
         if _is_shards(X):
             return self._fit_shards(X, y, sample_weight)
-        return self._fit(X, y, sample_weight, n_epochs=self.n_epochs,
-                         resume=self.warm_start, partial=False)
+        return self._fit(X, y, sample_weight, n_epochs=self._setting("n_epochs"),
+                         resume=self._setting("warm_start"), partial=False)
 
     def partial_fit(self, X, y, sample_weight=None, **fit_params):
         """Train exactly one more epoch on ``(X, y)``, keeping what was learnt.
@@ -281,7 +320,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         """
         state = self._fitted_state()
         name = type(self).__name__
-        if not hasattr(type(self), "_fold_in_rows"):
+        if type(self)._fold_in_rows is None:
             raise NotImplementedError(
                 f"{name}.fold_in is not available yet; use partial_fit or a warm "
                 "start to add users")
@@ -371,7 +410,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             y = self._target.check(y, n_samples, **target_params)
             weight = self._fit_weight(params, y, _validation.check_sample_weight(
                 sample_weight, n_samples))
-            rng = check_random_state(self.random_state)
+            rng = check_random_state(self._setting("random_state"))
             if resume:
                 target = old.target.update(y)
                 state = dataclasses.replace(
@@ -431,7 +470,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         # a model with its own training path (item batches, a sampler) needs
         # its ratings in memory
         if (self._target is not RegressionTarget
-                or getattr(type(self), "_trainer_class", None) is not None):
+                or not self._trainer_class(self.get_params(deep=False)).streams):
             raise TypeError(f"{name} cannot fit from shards; FunkMF and "
                             "EmbeddingRegressor can")
         if self.early_stopping or self.warm_start:
@@ -461,7 +500,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
                                     encode=state.target.encode_tensor)
             trainer = runtime.trainer
             self._record_epochs(state, *run_epochs(
-                trainer, lambda seed: trainer.run_stream_epoch(stream.epoch(seed[0])),
+                trainer, lambda epoch: trainer.run_stream_epoch(stream.epoch(epoch.seed)),
                 n_epochs=self.n_epochs, first_epoch=0, rng=rng, verbose=self.verbose))
             self._install(state, runtime)
         except BaseException:
@@ -475,16 +514,19 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             weight = np.ones(len(users), dtype=np.float32)
         arrays = [users, items, target, weight, *extra]
         held_out, stopping = None, {}
-        if self.early_stopping:
+        if self._setting("early_stopping"):
             arrays, held_out = split_validation(arrays, self.validation_fraction, rng)
+            held_out = FitData(*held_out[:4], tuple(held_out[4:]), state)
             stopping = {"tol": self.tol, "n_iter_no_change": self.n_iter_no_change}
         trainer = runtime.trainer
         # the training path lays the data out as it consumes them (rating
         # batches, item rows for AutoRec, groups for BayesianMF's sampler)
-        data, val = trainer.prepare(arrays, held_out, state)
+        data, val = trainer.prepare(FitData(*arrays[:4], tuple(arrays[4:]), state,
+                                            held_out=held_out))
         self._record_epochs(state, *run_epochs(
-            trainer, lambda seed: trainer.run_epoch(data, seed), n_epochs=n_epochs,
-            first_epoch=state.n_iter, rng=rng, val=val, verbose=self.verbose, **stopping))
+            trainer, lambda epoch: trainer.run_epoch(data, epoch), n_epochs=n_epochs,
+            first_epoch=state.n_iter, rng=rng, val=val, verbose=self._setting("verbose"),
+            **stopping))
 
     @staticmethod
     def _record_epochs(state, losses, val_losses):
@@ -695,7 +737,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         known = target_cls().get_params(deep=False)
         for given in (params, state.params):
             # files written before a parameter existed fit with its default
-            for name, default in _LATER_PARAMETERS.items():
+            for name, default in target_cls._since.items():
                 if name in known:
                     given.setdefault(name, default)
         _check_params(target_cls, params, path, "current")

@@ -357,7 +357,7 @@ def test_fit_is_silent_unless_verbose(small_ratings, capfd):
 
 
 def test_interrupted_fit_keeps_previous_state(small_ratings, monkeypatch):
-    from skembrec._engine import training as _training
+    from skembrec._engine.trainers import ratings as _training
 
     X, y = small_ratings
     est = clone(FAST["FunkMF"]).set_params(warm_start=True).fit(X, y)

@@ -177,7 +177,7 @@ def test_restored_warm_start_with_new_users_matches_the_original(ratings, tmp_pa
 
 # -- failed fits and unusual origins -------------------------------------------------
 def test_failed_first_fit_leaves_an_unfitted_estimator(ratings, monkeypatch):
-    from skembrec._engine import training as _training
+    from skembrec._engine.trainers import ratings as _training
 
     X, y = ratings
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skembrec._engine.training import OPTIMIZERS
+from skembrec._engine.optimizers import OPTIMIZERS
 
 
 def _dot_model(n_users, n_items, dim, seed):
@@ -37,7 +37,9 @@ def _keras_optimizer(name, lr):
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_one_sparse_step_matches_keras_and_leaves_other_rows(name):
     from skembrec._engine.backend import tf
-    from skembrec._engine.training import Table, Trainer, to_tensors
+    from skembrec._engine.trainers.base import Epoch
+    from skembrec._engine.trainers.ratings import Trainer, to_tensors
+    from skembrec._engine.training import Table
 
     tf_ = tf()
     users = np.array([0, 2, 2, 5], dtype=np.int32)   # a duplicate user
@@ -50,7 +52,7 @@ def test_one_sparse_step_matches_keras_and_leaves_other_rows(name):
     trainer = Trainer(model, [Table(p.embeddings, "user"), Table(q.embeddings, "item")],
                       loss="squared_error", optimizer=name, learning_rate=0.05, reg=0.0,
                       batch_size=4)
-    trainer.run_epoch(to_tensors(users, items, target, weight, tf_.float32), [0, 0])
+    trainer.run_epoch(to_tensors(users, items, target, weight, tf_.float32), Epoch(0, 0))
 
     # the reference: the same loss, its dense gradient, Keras' optimizer
     ref, rp, rq = _dot_model(8, 5, 3, seed=0)

@@ -14,16 +14,8 @@ import numpy as np
 
 from . import programs as _programs
 from .backend import keras
-from .training import MAX_SEED, Trainer
-
-# the parameters that neither shape nor enter the graph
-TRAINING_PARAMETERS = frozenset({
-    "n_epochs", "batch_size", "learning_rate", "reg", "optimizer", "early_stopping",
-    "validation_fraction", "n_iter_no_change", "tol", "random_state", "verbose",
-    "warm_start",
-})
-# the parameters only predict reads (they take effect at the next fit)
-PREDICTION_PARAMETERS = frozenset({"clip_predictions", "decision"})
+from .trainers.ratings import Trainer
+from .training import MAX_SEED
 
 
 class GraphSpec:
@@ -126,18 +118,17 @@ def build(model_cls, state, rng):
 def attach_trainer(model_cls, runtime, state):
     """Give ``runtime`` a trainer with the training settings of ``state``.
 
-    The per-rating :class:`~skembrec._engine.training.Trainer` unless the model
-    class names another training path (``_trainer_class``, e.g. AutoRec's
-    item batches) with the same constructor and entry points. The
-    per-rating trainer runs the compiled functions every fit of the same
-    graph signature shares (:mod:`._programs`).
+    The model class names its training path from the fit's parameters
+    (``_trainer_class``: the per-rating trainer, AutoRec's item batches,
+    BayesianMF's sampler, ...). The per-rating trainer runs the compiled
+    functions every fit of the same graph signature shares
+    (:mod:`.programs`).
     """
     params = state.params
-    trainer_cls = getattr(model_cls, "_trainer_class", None)
-    trainer_cls = Trainer if trainer_cls is None else trainer_cls()
+    trainer_cls = model_cls._trainer_class(params)
     # what the model's training path needs besides the shared settings
     # (ImplicitMF's sampled negatives, BayesianMF's kept sweeps)
-    options = getattr(model_cls, "_trainer_options", lambda params: {})(params)
+    options = model_cls._trainer_options(params)
     key = graph_key(model_cls, state)
     if (trainer_cls is Trainer and key is not None
             and _programs.plain(_programs.model_values(runtime.model))):
@@ -158,13 +149,19 @@ def graph_key(model_cls, state):
     values of its fit (the training ratings)."""
     if model_cls._reads_ratings:
         return None
-    graph_params = sorted((k, v) for k, v in state.params.items()
-                          if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS)
+    graph_params = sorted(_graph_params(model_cls, state.params).items())
     target = state.target
     sides = tuple(side for side in ("user", "item")
                   if (state.features or {}).get(side) is not None)
     return (model_cls, repr(graph_params), type(target).__name__,
             getattr(target, "n_classes", None), sides, keras().config.dtype_policy().name)
+
+
+def _graph_params(model_cls, params):
+    """The parameters that shape or enter the graph (the model's declared
+    training and prediction parameters left out)."""
+    other = model_cls._training_parameters | model_cls._prediction_parameters
+    return {k: v for k, v in params.items() if k not in other}
 
 
 def _template_builder(model_cls, state):
@@ -211,8 +208,7 @@ def resume(model_cls, old, state, weights, optimizer, rng):
     changes), rebuilds the graph and copies every value over.
     """
     sizes = (len(state.user_vocab), len(state.item_vocab))
-    graph_params = {k: v for k, v in state.params.items()
-                    if k not in TRAINING_PARAMETERS | PREDICTION_PARAMETERS}
+    graph_params = _graph_params(model_cls, state.params)
     built = {k: v for k, v in old.built_with.items() if k in graph_params}
     if table_sizes(old) != sizes or built != graph_params or state.ratings is not None:
         runtime = build(model_cls, state, rng)

@@ -221,7 +221,7 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
     _shift_input = True
 
     @classmethod
-    def _trainer_class(cls):
+    def _trainer_class(cls, params):
         from .._engine.trainers.items import ItemTrainer
 
         return ItemTrainer
@@ -265,3 +265,21 @@ class AutoRec(RatingRegressorMixin, BaseEmbeddingModel):
 
     def _layer(self):
         return self.model_.get_layer("item_autoencoder")
+
+    def _factored_scores(self, state):
+        """``recommend``'s score as a product: item ``i``'s code (computed once
+        here, it does not change until the next fit) times the decoder's row of
+        user ``u``; the decoder's bias is the same for every item of a user.
+        An unknown user's row is zeros: every item ties, as the graph's
+        fallback (the global mean for all) has them."""
+        from .._engine.recommend import FactoredScores
+
+        layer = self._layer()
+        n_users = len(state.user_vocab)
+        decoder = layer.decoder_kernel.numpy()
+        decoder[n_users:] = 0.0
+
+        def user_vectors(index):
+            return decoder[np.minimum(index, n_users)]
+
+        return FactoredScores(user_vectors, layer.item_codes().numpy())

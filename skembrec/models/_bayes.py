@@ -192,7 +192,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     _reads_time = False
 
     @classmethod
-    def _trainer_class(cls):
+    def _trainer_class(cls, params):
         from .._engine.trainers.gibbs import GibbsSampler
 
         return GibbsSampler

@@ -46,6 +46,7 @@ import scipy.sparse as sp
 
 from ..backend import compiled, graph_loop, tf
 from ..training import check_peer_trainer
+from .base import TrainingPath
 
 # conjugate-gradient steps per draw of a multi-hot group (warm-started at the
 # current draw): MovieLens-100K u1, full model, 200 sweeps: 8 steps 0.8866,
@@ -53,7 +54,7 @@ from ..training import check_peer_trainer
 CG_STEPS = 16
 
 
-class GibbsSampler:
+class GibbsSampler(TrainingPath):
     """Draw a two-sided factorisation model's parameters by Gibbs sampling.
 
     Parameters
@@ -92,27 +93,18 @@ class GibbsSampler:
         self._generator = None
         self._sweep = compiled(self._sweep_fn)
 
-    def configure(self, **settings):
-        """Sampling has no step size or batch size to change."""
-
-    def optimizer_state(self):
-        """None: a sampler has no optimizer slots."""
-        return None
-
-    def load_optimizer_state(self, state):
-        """Nothing to restore (see :meth:`optimizer_state`)."""
-
     # -- the data ------------------------------------------------------------
-    def prepare(self, arrays, held_out, state):
+    def prepare(self, data):
         """Each side's groups and the ratings, as tensors; returns ``(data, None)``.
 
-        ``arrays`` is ``[users, items, target, weight, *feature bags]``
+        ``data`` is the fit's :class:`~skembrec._engine.trainers.base.FitData`
         (standardised targets). Ratings of weight 0 are left out.
         """
-        if held_out is not None:
+        if data.held_out is not None:
             raise ValueError("BayesianMF samples without a validation split")
         tf_ = tf()
-        users, items, target, weight = arrays[:4]
+        state = data.state
+        users, items, target, weight = data.users, data.items, data.target, data.weight
         keep = np.asarray(weight) > 0
         if not keep.any():
             raise ValueError("sample_weight must give some rating a positive weight")
@@ -243,25 +235,22 @@ class GibbsSampler:
         return self.squares / self.total_weight
 
     # -- Python entry points, called once per sweep -----------------------------
-    def run_epoch(self, data, seed):
+    def run_epoch(self, data, epoch):
         """One sweep; keeps its draw if the sweep is a kept one. Returns the
         weighted mean squared error of the draw on the training ratings."""
         tf_ = tf()
         if self._generator is None:
-            self._generator = tf_.random.Generator.from_seed(int(seed[0]))
+            self._generator = tf_.random.Generator.from_seed(int(epoch.seed))
             for groups in self.groups.values():
                 for g in groups:
                     start = self._generator.normal([g["n"], self.k]) * self.init_std
                     g["theta"].assign(tf_.concat([tf_.zeros([g["n"], 1]), start], 1))
             self.squares = tf_.Variable(self._squared_error(), trainable=False)
         loss = float(self._sweep())
-        slot = self.slots.get(int(seed[1]))
+        slot = self.slots.get(int(epoch.number))
         if slot is not None:
             self._store(slot)
         return loss
-
-    def validation_loss(self, val):  # pragma: no cover - prepare returns no val
-        raise ValueError("BayesianMF samples without a validation split")
 
     def _store(self, slot):
         """Write the current draw into the model's tables as sample ``slot``."""

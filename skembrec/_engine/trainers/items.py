@@ -29,10 +29,13 @@ import scipy.sparse as sp
 
 from ..._io.state import collapse_ratings, matrix_keys
 from ..backend import compiled, graph_loop, tf
-from ..training import _CHUNK, OptimizerStateMixin, _Optimizer, check_peer_trainer
+from ..optimizers import Optimizer, OptimizerStateMixin
+from ..training import check_peer_trainer
+from .base import TrainingPath
+from .ratings import _CHUNK
 
 
-class ItemTrainer(OptimizerStateMixin):
+class ItemTrainer(OptimizerStateMixin, TrainingPath):
     """Train an item autoencoder on batches of items.
 
     Parameters
@@ -65,7 +68,7 @@ class ItemTrainer(OptimizerStateMixin):
         self.layer = model.get_layer(self.layer_name)
         self._vars = [v.value for v in model.trainable_variables]
         self._penalised = [self.layer.encoder_kernel.value, self.layer.decoder_kernel.value]
-        self.optimizer = _Optimizer(optimizer, learning_rate, self._vars)
+        self.optimizer = Optimizer(optimizer, learning_rate, self._vars)
         self._reg = tf_.Variable(float(reg), dtype=tf_.float32, trainable=False)
         self.batch_size = int(batch_size)
         self._epoch = compiled(self._epoch_fn)
@@ -78,14 +81,16 @@ class ItemTrainer(OptimizerStateMixin):
         self.batch_size = int(batch_size)
 
     # -- the data ------------------------------------------------------------
-    def prepare(self, arrays, held_out, state):
+    def prepare(self, data):
         """The input and target matrices (and the validation pairs) as tensors.
 
-        ``arrays``/``held_out`` are ``[users, items, target, weight]``
+        ``data`` is the fit's :class:`~skembrec._engine.trainers.base.FitData`
         (encoded targets); the input matrix is ``state.ratings`` less the
         held-out pairs, so that validation never reads what it scores.
         """
-        users, items, target, weight = arrays[:4]
+        state = data.state
+        users, items, target, weight = data.users, data.items, data.target, data.weight
+        held_out = None if data.held_out is None else data.held_out.rows()
         n_users, n_items = len(state.user_vocab), len(state.item_vocab)
         inputs = state.ratings
         if held_out is not None:
@@ -153,13 +158,13 @@ class ItemTrainer(OptimizerStateMixin):
         return tf_.reduce_sum(weight * tf_.square(output - target))
 
     # -- Python entry points, called once per epoch ------------------------------
-    def run_epoch(self, data, seed):
+    def run_epoch(self, data, epoch):
         """Train one epoch over ``data`` (of :meth:`prepare`); return its loss."""
         tf_ = tf()
         n_active = int(data["active"].shape[0])
         loss = self._epoch(
             data["input"], data["target"], data["active"], data["total_weight"],
-            tf_.constant(seed, dtype=tf_.int64),
+            tf_.constant([epoch.seed, epoch.number], dtype=tf_.int64),
             tf_.constant(min(self.batch_size, max(n_active, 1)), dtype=tf_.int32))
         return float(loss)
 
