@@ -58,29 +58,25 @@ live Keras objects sit beside it in a :class:`~skembrec._engine.runtime.Runtime`
 rebuilt from the state after unpickling or loading. ``set_params`` changes neither.
 """
 
-import copy
 import dataclasses
 import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
+from ._engine import fitting
 from ._engine import runtime as _runtime
 from ._engine.backend import tf
-from ._engine.loop import run_epochs, split_validation
 from ._engine.optimizers import OPTIMIZERS
 from ._engine.recommend import RecommenderMixin
 from ._engine.runtime import Runtime
 from ._engine.targets import RegressionTarget
-from ._engine.trainers.base import FitData
 from ._engine.trainers.ratings import Trainer
 from ._engine.training import fill_unknown_rows
 from ._input import validation as _validation
-from ._input.features import SideFeatures, check_feature_refs
-from ._input.vocab import IdVocabulary
+from ._input.features import check_feature_refs
 from ._io import persistence as _persistence
-from ._io.state import FittedState, fitted_state, merge_ratings, merge_seen
+from ._io.state import fitted_state
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
 from ._version import __version__
 
@@ -196,8 +192,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         """
         self._validate_params()
         if _is_shards(X):
-            return self._fit_shards(X, y, sample_weight)
-        return self._fit(X, y, sample_weight, n_epochs=self._setting("n_epochs"),
+            return fitting.fit_shards(self, X, y, sample_weight)
+        return fitting.fit_in_memory(self, X, y, sample_weight, n_epochs=self._setting("n_epochs"),
                          resume=self._setting("warm_start"), partial=False)
 
     def partial_fit(self, X, y, sample_weight=None, **fit_params):
@@ -231,8 +227,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             raise TypeError(f"unexpected arguments {unexpected}")
         if _is_shards(X):
             raise TypeError("partial_fit takes in-memory ratings; fit() streams shards")
-        return self._fit(X, y, sample_weight, n_epochs=1, resume=True, partial=True,
-                         **fit_params)
+        return fitting.fit_in_memory(self, X, y, sample_weight, n_epochs=1, resume=True,
+                                     partial=True, **fit_params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -318,60 +314,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         ValueError
             On bad input.
         """
-        state = self._fitted_state()
-        name = type(self).__name__
-        if type(self)._fold_in_rows is None:
-            raise NotImplementedError(
-                f"{name}.fold_in is not available yet; use partial_fit or a warm "
-                "start to add users")
-        table = _validation.check_X(self, X, reset=False)
-        users_raw = table.ids("user", fitting=True)
-        items_raw = table.ids("item", fitting=False)
-        y = self._target.check(y, table.n_rows)
-        weight = _validation.check_sample_weight(sample_weight, table.n_rows)
-        weight = np.ones(table.n_rows) if weight is None else weight
-        if not weight.sum() > 0:
-            raise ValueError("sample_weight must give some rating a positive weight")
-        user_vocab = state.user_vocab.extended(users_raw, name="user id")
-        users = user_vocab.transform(users_raw)
-        items = state.item_vocab.transform(items_raw, name="item id")
-        old = self._live()
-        weights, optimizer = self._current_values()
-        new_state = dataclasses.replace(
-            state, user_vocab=user_vocab, weights=None, optimizer=None,
-            time=copy.deepcopy(state.time),
-            features=None if state.features is None else dict(state.features),
-            seen=None if state.seen is None else merge_seen(
-                state.seen, users, items, len(user_vocab), len(state.item_vocab)))
-        # the folded users' dates and feature bags are theirs to record; the
-        # items' bags stay as fitted
-        extra = self._extra_inputs(table, users, items, new_state, fitting=True,
-                                   record=("user",))
-        runtime = _runtime.build(type(self), new_state, check_random_state(0))
-        _runtime.copy_weights(old, runtime, weights)
-        # a new user starts from the fallback an unknown user gets
-        n_known = len(state.user_vocab)
-        for before, after in zip(old.tables, runtime.tables):
-            if after.side == "user" and len(user_vocab) > n_known:
-                values = after.variable.numpy()
-                values[n_known:-1] = before.variable.numpy()[-1]
-                after.variable.assign(values)
-        folded = np.unique(users)
-        known = items < len(state.item_vocab)
-        rows = type(self)._fold_in_rows(
-            runtime.model, new_state, folded, users[known], items[known],
-            state.target.encode(y[known]).astype(np.float64), weight[known],
-            tuple(x[known] for x in extra))
-        for layer, values in rows.items():
-            variable = runtime.model.get_layer(layer).embeddings
-            table_values = variable.numpy()
-            table_values[folded] = values
-            variable.assign(table_values)
-        if optimizer is not None:
-            _runtime.attach_trainer(type(self), runtime, new_state) \
-                .load_optimizer_state(optimizer)
-        self._install(new_state, runtime)
-        return self
+        return fitting.fold_in(self, X, y, sample_weight)
 
     @staticmethod
     def _fit_weight(params, y, weight):
@@ -381,158 +324,6 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
 
     def _changed_architecture(self, fitted, current):
         return [p for p in self._architecture if fitted.get(p) != current.get(p)]
-
-    def _fit(self, X, y, sample_weight, *, n_epochs, resume, partial, **target_params):
-        # the fit's own copy: mutating a list parameter later changes nothing
-        params = {k: v if k == "random_state" else copy.deepcopy(v)
-                  for k, v in self.get_params(deep=False).items()}
-        old = vars(self).get("_state")
-        if resume and old is not None:
-            changed = self._changed_architecture(old.params, params)
-            if changed and partial:
-                raise ValueError(
-                    f"partial_fit cannot continue this fit: {', '.join(changed)} "
-                    "changed since the model was fitted (the graph would change); "
-                    "call fit() to start from scratch, or set the fitted values back")
-            resume = not changed  # fit(warm_start=True) after a change starts afresh
-        else:
-            resume = False
-        # a fit that raises (bad input, KeyboardInterrupt, a diverging loss)
-        # leaves the estimator exactly as it was before the call
-        previous = dict(vars(self))
-        if resume:
-            # one copy of the values, to grow them and to restore after a failure
-            snapshot = self._current_values()
-        try:
-            table = _validation.check_X(self, X, reset=not resume)
-            users_raw, items_raw = table.ids("user", fitting=True), table.ids("item", fitting=True)
-            n_samples = table.n_rows
-            y = self._target.check(y, n_samples, **target_params)
-            weight = self._fit_weight(params, y, _validation.check_sample_weight(
-                sample_weight, n_samples))
-            rng = check_random_state(self._setting("random_state"))
-            if resume:
-                target = old.target.update(y)
-                state = dataclasses.replace(
-                    old, params=params, target=target,
-                    user_vocab=old.user_vocab.extended(users_raw, name="user id"),
-                    item_vocab=old.item_vocab.extended(items_raw, name="item id"),
-                    time=copy.deepcopy(old.time), history=copy.deepcopy(old.history),
-                    features=None if old.features is None else dict(old.features),
-                    weights=None, optimizer=None)
-                users = state.user_vocab.transform(users_raw)
-                items = state.item_vocab.transform(items_raw)
-            else:
-                target = self._target.fit(y, weight, **target_params)
-                # the ids are factorised once: the vocabulary and the codes
-                user_vocab, users = IdVocabulary.fit(users_raw, name="user id")
-                item_vocab, items = IdVocabulary.fit(items_raw, name="item id")
-                state = FittedState(params=params, target=target,
-                                    user_vocab=user_vocab, item_vocab=item_vocab,
-                                    features=_fit_features(table, params))
-            encoded = target.encode(y)
-            target.check_weights(encoded, weight, type(self).__name__)
-            extra = self._extra_inputs(table, users, items, state, fitting=True,
-                                       reset=not resume)
-            if self._reads_ratings:
-                # the graph reads the ratings themselves: they are fitted state
-                state.ratings = merge_ratings(old.ratings if resume else None, users, items,
-                                              encoded, weight, len(state.user_vocab),
-                                              len(state.item_vocab))
-                if state.ratings.nnz == 0:
-                    raise ValueError("sample_weight must give some rating a positive weight")
-            if resume:
-                runtime = _runtime.resume(type(self), self._live(), state, *snapshot, rng)
-            else:
-                runtime = _runtime.new(type(self), state, rng)
-            self._train(state, runtime, users, items, encoded, weight, extra, n_epochs, rng)
-            state.seen = merge_seen(old.seen if resume else None, users, items,
-                                     len(state.user_vocab), len(state.item_vocab))
-            self._install(state, runtime)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous)
-            if resume:
-                # the live model may have been trained in place: rebuild it
-                old.weights, old.optimizer = snapshot
-                self._runtime = Runtime()
-            raise
-        return self
-
-    def _fit_shards(self, shards, y, sample_weight):
-        """Fit from rating shards on disk, streaming every epoch."""
-        from ._engine.streaming import TrainingStream, scan_shards
-
-        name = type(self).__name__
-        if y is not None or sample_weight is not None:
-            raise ValueError("the ratings come from the shards: call fit(shards) "
-                             "without y or sample_weight")
-        # a model with its own training path (item batches, a sampler) needs
-        # its ratings in memory
-        if (self._target is not RegressionTarget
-                or not self._trainer_class(self.get_params(deep=False)).streams):
-            raise TypeError(f"{name} cannot fit from shards; FunkMF and "
-                            "EmbeddingRegressor can")
-        if self.early_stopping or self.warm_start:
-            raise ValueError("fitting from shards supports neither early_stopping "
-                             "nor warm_start")
-        if self.time_column is not None:
-            raise ValueError("shards hold no time column: fit from shards with "
-                             "time_column=None")
-        if self.user_features or self.item_features:
-            raise ValueError("shards hold no feature columns: fit from shards with "
-                             "user_features=None and item_features=None")
-        previous = dict(vars(self))
-        try:
-            user_ids, item_ids, stats = scan_shards(shards)
-            rng = check_random_state(self.random_state)
-            # the rated pairs are not held in memory (seen=None): recommend()
-            # cannot skip them
-            state = FittedState(
-                params=self.get_params(deep=False),
-                target=RegressionTarget.from_moments(*stats),
-                user_vocab=IdVocabulary(user_ids), item_vocab=IdVocabulary(item_ids))
-            for attr in ("n_features_in_", "feature_names_in_"):
-                vars(self).pop(attr, None)
-            runtime = _runtime.new(type(self), state, rng)
-            stream = TrainingStream(shards, state.user_vocab, state.item_vocab,
-                                    min(self.batch_size, int(stats[0])),
-                                    encode=state.target.encode_tensor)
-            trainer = runtime.trainer
-            self._record_epochs(state, *run_epochs(
-                trainer, lambda epoch: trainer.run_stream_epoch(stream.epoch(epoch.seed)),
-                n_epochs=self.n_epochs, first_epoch=0, rng=rng, verbose=self.verbose))
-            self._install(state, runtime)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous)
-            raise
-        return self
-
-    def _train(self, state, runtime, users, items, target, weight, extra, n_epochs, rng):
-        if weight is None:
-            weight = np.ones(len(users), dtype=np.float32)
-        arrays = [users, items, target, weight, *extra]
-        held_out, stopping = None, {}
-        if self._setting("early_stopping"):
-            arrays, held_out = split_validation(arrays, self.validation_fraction, rng)
-            held_out = FitData(*held_out[:4], tuple(held_out[4:]), state)
-            stopping = {"tol": self.tol, "n_iter_no_change": self.n_iter_no_change}
-        trainer = runtime.trainer
-        # the training path lays the data out as it consumes them (rating
-        # batches, item rows for AutoRec, groups for BayesianMF's sampler)
-        data, val = trainer.prepare(FitData(*arrays[:4], tuple(arrays[4:]), state,
-                                            held_out=held_out))
-        self._record_epochs(state, *run_epochs(
-            trainer, lambda epoch: trainer.run_epoch(data, epoch), n_epochs=n_epochs,
-            first_epoch=state.n_iter, rng=rng, val=val, verbose=self._setting("verbose"),
-            **stopping))
-
-    @staticmethod
-    def _record_epochs(state, losses, val_losses):
-        state.history["loss"].extend(losses)
-        state.history["val_loss"].extend(val_losses)
-        state.n_iter += len(losses)
 
     def _time_features(self, table, users, state, *, fitting, reset=False):
         """The extra model inputs of a time-aware model: ``()`` or ``(features,)``."""
@@ -724,43 +515,9 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             When the file holds another estimator class than the one
             ``load`` is called on.
         """
-        from ._io.archive import from_archive
+        from ._io.archive import load_estimator
 
-        header, arrays = _persistence.read(path)
-        name = header.get("class")
-        target_cls = _REGISTRY.get(name) if isinstance(name, str) else None
-        if target_cls is None:
-            raise ValueError(f"{path} holds an unknown estimator class {name!r}")
-        if cls is not BaseEmbeddingModel and not issubclass(target_cls, cls):
-            raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
-        params, state, inputs = from_archive(header, arrays, path, target_cls._target)
-        known = target_cls().get_params(deep=False)
-        for given in (params, state.params):
-            # files written before a parameter existed fit with its default
-            for name, default in target_cls._since.items():
-                if name in known:
-                    given.setdefault(name, default)
-        _check_params(target_cls, params, path, "current")
-        # the fit's parameters build the graph: each is checked as fit checks it
-        _check_params(target_cls, state.params, path, "fit", validate=True)
-        estimator = target_cls(**params)
-        vars(estimator).update(inputs)
-        shapes = [tuple(np.shape(w)) for w in state.weights]
-        try:
-            expected = _runtime.variable_shapes(target_cls, state)
-            if expected is not None and shapes != expected:
-                raise ValueError(f"its parameters make variables of shapes {expected}, "
-                                 f"the file holds {shapes}")
-            runtime = _runtime.build(target_cls, state, check_random_state(0))
-            _runtime.set_variables(runtime.model, state.weights)
-            if state.optimizer is not None:
-                _runtime.attach_trainer(target_cls, runtime, state) \
-                    .load_optimizer_state(state.optimizer)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            raise ValueError(f"{path} holds weights that do not fit its model: "
-                             f"{exc}") from None
-        estimator._install(state, runtime)
-        return estimator
+        return load_estimator(cls, BaseEmbeddingModel, _REGISTRY, path)
 
     # -- fitted attributes ---------------------------------------------------------
     @property
@@ -849,15 +606,6 @@ def _dtype(tf_, array):
     return tf_.int32 if np.asarray(array).dtype.kind in "iu" else tf_.float32
 
 
-def _fit_features(table, params):
-    """``{"user": SideFeatures or None, "item": ...}`` of a new fit, or None."""
-    features = {}
-    for side in ("user", "item"):
-        parameter = f"{side}_features"
-        refs = check_feature_refs(params.get(parameter), parameter, "the estimator")
-        features[side] = SideFeatures.fit(table, refs, params.get("feature_separator", "|"),
-                                          side, parameter) if refs else None
-    return features if any(f is not None for f in features.values()) else None
 
 
 def placeholder_extras(state):
@@ -874,17 +622,3 @@ def _is_shards(X):
 
     return isinstance(X, RatingShards)
 
-
-def _check_params(cls, params, path, which, validate=False):
-    """A file's parameters are those of ``cls`` (and valid, with ``validate``)."""
-    expected = set(cls().get_params(deep=False))
-    if set(params) != expected:
-        odd = sorted(set(params) ^ expected)
-        raise ValueError(f"{path} is an inconsistent skembrec model file: its {which} "
-                         f"parameters do not match {cls.__name__}'s ({odd})")
-    if not validate:
-        return
-    try:
-        cls(**params)._validate_params()
-    except (InvalidParameterError, TypeError) as exc:
-        raise ValueError(f"{path} is an inconsistent skembrec model file: {exc}") from None

@@ -3,16 +3,21 @@
 :func:`to_archive` lays a :class:`~skembrec._io.state.FittedState` out as JSON
 and plain arrays; :func:`from_archive` reads it back, checking every key,
 type and shape it relies on, and raising a ``ValueError`` that names the
-file for anything inconsistent. Neither imports the estimators.
+file for anything inconsistent; :func:`load_estimator` puts a loaded
+estimator together. None imports the estimators.
 """
 
 import numpy as np
 from scipy.sparse import csr_matrix
+from sklearn.utils import check_random_state
 
+from .._engine import runtime as _runtime
 from .._engine.targets import ClassTarget, ImplicitTarget, RegressionTarget
 from .._input.features import SideFeatures
 from .._input.time import TimeFeatures
 from .._input.vocab import IdVocabulary
+from .._sklearn_compat import InvalidParameterError
+from . import persistence as _persistence
 from .persistence import from_json, ids_from_store, ids_to_store, to_json
 from .state import FittedState
 
@@ -218,3 +223,61 @@ def _array(arrays, name):
     if name not in arrays:
         raise ValueError(f"the array {name!r} is missing")
     return arrays[name]
+
+
+def load_estimator(cls, base, registry, path):
+    """``cls.load(path)``: the estimator a :func:`to_archive` file holds.
+
+    ``base`` is the estimators' base class (whose ``load`` takes any of
+    them), ``registry`` maps class names to classes.
+    """
+    header, arrays = _persistence.read(path)
+    name = header.get("class")
+    target_cls = registry.get(name) if isinstance(name, str) else None
+    if target_cls is None:
+        raise ValueError(f"{path} holds an unknown estimator class {name!r}")
+    if cls is not base and not issubclass(target_cls, cls):
+        raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
+    params, state, inputs = from_archive(header, arrays, path, target_cls._target)
+    known = target_cls().get_params(deep=False)
+    for given in (params, state.params):
+        # files written before a parameter existed fit with its default
+        for name, default in target_cls._since.items():
+            if name in known:
+                given.setdefault(name, default)
+    _check_params(target_cls, params, path, "current")
+    # the fit's parameters build the graph: each is checked as fit checks it
+    _check_params(target_cls, state.params, path, "fit", validate=True)
+    estimator = target_cls(**params)
+    vars(estimator).update(inputs)
+    shapes = [tuple(np.shape(w)) for w in state.weights]
+    try:
+        expected = _runtime.variable_shapes(target_cls, state)
+        if expected is not None and shapes != expected:
+            raise ValueError(f"its parameters make variables of shapes {expected}, "
+                             f"the file holds {shapes}")
+        runtime = _runtime.build(target_cls, state, check_random_state(0))
+        _runtime.set_variables(runtime.model, state.weights)
+        if state.optimizer is not None:
+            _runtime.attach_trainer(target_cls, runtime, state) \
+                .load_optimizer_state(state.optimizer)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"{path} holds weights that do not fit its model: "
+                         f"{exc}") from None
+    estimator._install(state, runtime)
+    return estimator
+
+
+def _check_params(cls, params, path, which, validate=False):
+    """A file's parameters are those of ``cls`` (and valid, with ``validate``)."""
+    expected = set(cls().get_params(deep=False))
+    if set(params) != expected:
+        odd = sorted(set(params) ^ expected)
+        raise ValueError(f"{path} is an inconsistent skembrec model file: its {which} "
+                         f"parameters do not match {cls.__name__}'s ({odd})")
+    if not validate:
+        return
+    try:
+        cls(**params)._validate_params()
+    except (InvalidParameterError, TypeError) as exc:
+        raise ValueError(f"{path} is an inconsistent skembrec model file: {exc}") from None
