@@ -72,7 +72,7 @@ from ._engine.recommend import RecommenderMixin
 from ._engine.runtime import Runtime
 from ._engine.targets import RegressionTarget
 from ._engine.trainers.ratings import Trainer
-from ._engine.training import fill_unknown_rows
+from ._engine.training import fill_unknown_rows, input_dtype
 from ._input import validation as _validation
 from ._input.features import check_feature_refs
 from ._io import persistence as _persistence
@@ -585,7 +585,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         if runtime.functions.get(rank) is None:
             # one trace serves every input length, and every fit of this
             # graph signature
-            specs = [tf_.TensorSpec([None, *[None] * (x.ndim - 1)], _dtype(tf_, x))
+            specs = [tf_.TensorSpec([None, *[None] * (x.ndim - 1)], input_dtype(x))
                      for x in extra]
             runtime.functions[rank] = _runtime.predict_function(
                 type(self), self._fitted_state(), runtime, rank, specs)
@@ -594,16 +594,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             function(
                 tf_.constant(users[lo:lo + _PREDICT_CHUNK], tf_.int32),
                 tf_.constant(items[lo:lo + _PREDICT_CHUNK], tf_.int32),
-                *(tf_.constant(x[lo:lo + _PREDICT_CHUNK], _dtype(tf_, x)) for x in extra),
+                *(tf_.constant(x[lo:lo + _PREDICT_CHUNK], input_dtype(x)) for x in extra),
             ).numpy()
             for lo in range(0, len(users), _PREDICT_CHUNK)
         ]
         return np.concatenate(outputs) if outputs else np.empty(0)
 
-
-def _dtype(tf_, array):
-    """An extra input's dtype in the graph: int32 feature indices, else float32."""
-    return tf_.int32 if np.asarray(array).dtype.kind in "iu" else tf_.float32
 
 
 

@@ -16,6 +16,13 @@ from .backend import compiled, graph_loop, tf
 MAX_SEED = 2**31 - 1
 
 
+def input_dtype(array):
+    """The graph dtype of an extra input (time features, feature bags): int32
+    for integer arrays (feature indices), float32 otherwise. The one rule for
+    training, fold-in and prediction alike."""
+    return tf().int32 if np.asarray(array).dtype.kind in "iu" else tf().float32
+
+
 
 @dataclass
 class Table:
@@ -95,8 +102,7 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
     folded_t = tf_.constant(folded[:, None], tf_.int64)
     share = tf_.constant(weight / weight.sum(), tf_.float32)
     target_t = tf_.constant(target, tf_.float32)
-    extra_t = tuple(tf_.constant(x, tf_.int32 if np.asarray(x).dtype.kind in "iu"
-                                 else tf_.float32) for x in extra)
+    extra_t = tuple(tf_.constant(x, input_dtype(x)) for x in extra)
     width = int(variable.shape[1])
     m = tf_.Variable(tf_.zeros((len(folded), width)))
     v = tf_.Variable(tf_.zeros((len(folded), width)))

@@ -19,6 +19,7 @@ import numpy as np
 from ..backend import compiled, graph_loop, tf
 from ..optimizers import Optimizer, OptimizerStateMixin
 from ..programs import bind, model_values
+from ..training import input_dtype
 from .base import TrainingPath
 
 _CHUNK = 1 << 18
@@ -393,8 +394,7 @@ def to_tensors(users, items, target, weight, target_dtype, extra=()):
         "items": tf_.constant(items, dtype=tf_.int32),
         "target": tf_.constant(target, dtype=target_dtype),
         "weight": tf_.constant(weight, dtype=tf_.float32),
-        "extra": tuple(tf_.constant(x, dtype=tf_.int32 if np.asarray(x).dtype.kind in "iu"
-                                    else tf_.float32) for x in extra),
+        "extra": tuple(tf_.constant(x, dtype=input_dtype(x)) for x in extra),
     }
 
 
