@@ -133,7 +133,7 @@ def model_values(model):
 
 class TrainerProgram:
     """A template trainer's epoch and evaluation functions, taking a fit's
-    trainer state (:meth:`~skembrec._engine.training.Trainer.state_variables`)
+    trainer state (:meth:`~skembrec._engine.trainers.ratings.Trainer.state_variables`)
     as their first argument."""
 
     def __init__(self, trainer):
@@ -146,7 +146,7 @@ class TrainerProgram:
 
     def functions(self, state, tables):
         """``(epoch, evaluate, stream_epoch)`` of the trainer whose
-        :meth:`~skembrec._engine.training.Trainer.state_variables` are ``state``;
+        :meth:`~skembrec._engine.trainers.ratings.Trainer.state_variables` are ``state``;
         ``tables``: the refs of those whose rows vary between fits.
 
         The first call of each traces, where no trace serves it yet, for

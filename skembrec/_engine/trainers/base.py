@@ -1,7 +1,7 @@
 """The one declared training seam: what every training path of a model is.
 
 A model class names its path with ``_trainer_class(params)`` (declared on
-the estimator base, the per-rating :class:`~skembrec._engine.training.Trainer`
+the estimator base, the per-rating :class:`~skembrec._engine.trainers.ratings.Trainer`
 by default; a model with several paths dispatches on its ``solver``
 parameter), and the keywords its path takes besides the shared ones with
 ``_trainer_options(params)``. The base then does the rest, once, for every

@@ -1,6 +1,6 @@
 """The item-batch training path: whole epochs over item rows in one graph.
 
-A peer of the per-rating :class:`~skembrec._engine.training.Trainer`, for models
+A peer of the per-rating :class:`~skembrec._engine.trainers.ratings.Trainer`, for models
 whose unit of training is an item's whole rating vector
 (:class:`~skembrec.AutoRec`). The ratings sit in memory as two item x user
 CSR matrices of tensors (on the GPU when there is one): the encoder's input
@@ -20,8 +20,8 @@ The loss of a fit is I-AutoRec's,
 
 a sum as in the paper (each batch its squared errors plus its items' share
 of the penalty; a mean made Adam's epsilon matter), with dense updates of the same
-optimizers (:class:`~skembrec._engine.training._Optimizer`) and the same epoch
-loop, early stopping, history and progress (:func:`~skembrec._engine.training.run_epochs`).
+optimizers (:class:`~skembrec._engine.optimizers.Optimizer`) and the same epoch
+loop, early stopping, history and progress (:func:`~skembrec._engine.loop.run_epochs`).
 """
 
 import numpy as np
