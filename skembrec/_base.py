@@ -133,6 +133,9 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     # the fit settings of a model without the parameter
     _fit_defaults = {"n_epochs": 1, "warm_start": False, "early_stopping": False,
                      "verbose": 0, "random_state": None, "batch_size": None}
+    # the output unit of the model's files written before the unit was
+    # recorded (None: the ratings' scale; FunkMF's outputs were in ratings)
+    _legacy_output_unit = None
     # the model's fold-in rule: a classmethod ``(model, state, folded, users,
     # items, target, weight, extra) -> {layer name: rows}``, or None
     _fold_in_rows = None

@@ -101,9 +101,26 @@ class RegressionTarget:
         (the output itself: the ratings are an increasing function of it)."""
         return output
 
-    def state(self):
+    def state(self, arrays, store):
+        """Plain values for the safe file format (``arrays`` takes any array)."""
         return {"kind": "regression", "mean": self.mean, "scale": self.scale,
                 "low": self.low, "high": self.high, "unit": self.unit}
+
+    @classmethod
+    def from_state(cls, spec, arrays, load, legacy_unit=None):
+        """The encoder :meth:`state` wrote; ``ValueError`` on impossible values.
+
+        ``legacy_unit`` is the output unit of files written before the unit
+        was recorded (None: the scale).
+        """
+        mean, scale, low, high = (float(spec[k]) for k in ("mean", "scale", "low", "high"))
+        unit = float(spec.get("unit", scale if legacy_unit is None else legacy_unit))
+        if not (np.isfinite([mean, scale, unit]).all() and scale > 0 and unit > 0):
+            raise ValueError("the target's mean, scale and unit must be finite, "
+                             "the scale and unit positive")
+        if not low <= high:
+            raise ValueError(f"the rating range ({low}, {high}) is not low <= high")
+        return cls(mean, scale, low, high, unit)
 
 
 class ClassTarget:
@@ -190,8 +207,15 @@ class ClassTarget:
         return tf_.linalg.matvec(weights, tf_.constant(self.classes.astype(np.float32))) \
             / tf_.reduce_sum(weights, axis=1)
 
-    def state(self):
-        return {"kind": "classes"}
+    def state(self, arrays, store):
+        """Plain values for the safe file format; the classes go to ``arrays``
+        through ``store`` (the archive's id codec)."""
+        return {"kind": "classes", "classes": store(self.classes, "classes", arrays)}
+
+    @classmethod
+    def from_state(cls, spec, arrays, load, legacy_unit=None):
+        """The encoder :meth:`state` wrote (``load`` reads the classes back)."""
+        return cls(load(spec["classes"], arrays))
 
 
 class ImplicitTarget:
@@ -235,8 +259,14 @@ class ImplicitTarget:
     def rank_tensor(self, tf_, output):
         return output
 
-    def state(self):
+    def state(self, arrays, store):
+        """Plain values for the safe file format."""
         return {"kind": "implicit"}
+
+    @classmethod
+    def from_state(cls, spec, arrays, load, legacy_unit=None):
+        """The encoder :meth:`state` wrote (it has no values)."""
+        return cls()
 
 
 def softmax(logits):

@@ -12,7 +12,6 @@ from scipy.sparse import csr_matrix
 from sklearn.utils import check_random_state
 
 from .._engine import runtime as _runtime
-from .._engine.targets import ClassTarget, ImplicitTarget, RegressionTarget
 from .._input.features import SideFeatures
 from .._input.time import TimeFeatures
 from .._input.vocab import IdVocabulary
@@ -40,7 +39,7 @@ def to_archive(class_name, params, state, inputs):
         if "n_features_in_" in inputs else {},
         "n_iter": int(state.n_iter),
         "history": to_json(state.history),
-        "target": state.target.state(),
+        "target": state.target.state(arrays, ids_to_store),
         "vocab": {side: ids_to_store(getattr(state, f"{side}_vocab").ids, f"{side}_ids",
                                      arrays)
                   for side in ("user", "item")},
@@ -48,8 +47,6 @@ def to_archive(class_name, params, state, inputs):
     }
     if "feature_names_in_" in inputs:
         header["inputs"]["feature_names_in_"] = [str(c) for c in inputs["feature_names_in_"]]
-    if isinstance(state.target, ClassTarget):
-        header["target"]["classes"] = ids_to_store(state.target.classes, "classes", arrays)
     for n, w in enumerate(state.weights):
         arrays[f"weight_{n}"] = np.asarray(w)
     if state.optimizer is not None:
@@ -79,13 +76,13 @@ def to_archive(class_name, params, state, inputs):
     return header, arrays
 
 
-def from_archive(header, arrays, path, target_kind):
+def from_archive(header, arrays, path, model_cls):
     """``(params, state, inputs)`` read back from an archive of ``path``.
 
-    ``target_kind`` is the estimator class's target encoder class.
+    ``model_cls`` is the estimator class (its target encoder reads itself).
     """
     try:
-        return _from_archive(header, arrays, target_kind)
+        return _from_archive(header, arrays, model_cls)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ValueError(f"{path} is an inconsistent skembrec model file: "
                          f"{type(exc).__name__}: {exc}") from None
@@ -93,7 +90,7 @@ def from_archive(header, arrays, path, target_kind):
         raise ValueError(f"{path} is an inconsistent skembrec model file: {exc}") from None
 
 
-def _from_archive(header, arrays, target_kind):
+def _from_archive(header, arrays, model_cls):
     params = from_json(_mapping(header, "params"))
     fit_params = from_json(_mapping(header, "fit_params"))
     inputs = {}
@@ -103,21 +100,8 @@ def _from_archive(header, arrays, target_kind):
     if "feature_names_in_" in raw_inputs:
         inputs["feature_names_in_"] = np.asarray(raw_inputs["feature_names_in_"], dtype=object)
     target_spec = _mapping(header, "target")
-    if target_kind is ClassTarget:
-        target = ClassTarget(ids_from_store(target_spec["classes"], arrays))
-    elif target_kind is ImplicitTarget:
-        target = ImplicitTarget()
-    else:
-        mean, scale, low, high = (float(target_spec[k]) for k in ("mean", "scale", "low", "high"))
-        # files written before the graphs learnt standardised ratings: FunkMF's
-        # outputs were in rating units, EmbeddingRegressor's head in units of scale
-        unit = float(target_spec.get("unit", 1.0 if header.get("class") == "FunkMF" else scale))
-        if not (np.isfinite([mean, scale, unit]).all() and scale > 0 and unit > 0):
-            raise ValueError("the target's mean, scale and unit must be finite, "
-                             "the scale and unit positive")
-        if not low <= high:
-            raise ValueError(f"the rating range ({low}, {high}) is not low <= high")
-        target = RegressionTarget(mean, scale, low, high, unit)
+    target = model_cls._target.from_state(target_spec, arrays, ids_from_store,
+                                          model_cls._legacy_output_unit)
     vocab = _mapping(header, "vocab")
     user_vocab = IdVocabulary(ids_from_store(vocab["user"], arrays))
     item_vocab = IdVocabulary(ids_from_store(vocab["item"], arrays))
@@ -238,7 +222,7 @@ def load_estimator(cls, base, registry, path):
         raise ValueError(f"{path} holds an unknown estimator class {name!r}")
     if cls is not base and not issubclass(target_cls, cls):
         raise TypeError(f"{path} holds a {name}, not a {cls.__name__}")
-    params, state, inputs = from_archive(header, arrays, path, target_cls._target)
+    params, state, inputs = from_archive(header, arrays, path, target_cls)
     known = target_cls().get_params(deep=False)
     for given in (params, state.params):
         # files written before a parameter existed fit with its default

@@ -187,6 +187,8 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         self.id_dropout = id_dropout
         self.n_time_bins = n_time_bins
 
+    # files written before the unit was recorded hold outputs in ratings
+    _legacy_output_unit = 1.0
     _architecture = ("n_factors", "biased", "time_column", "n_time_bins", "user_features",
                      "item_features", "feature_separator", "id_dropout")
 
