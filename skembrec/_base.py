@@ -404,6 +404,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         self._output(np.zeros(rows, np.int64), np.zeros(rows, np.int64),
                      tuple(np.repeat(x, rows, axis=0) for x in placeholder_extras(state)))
         _PROCESS["warmed_up"] = True
+        # and the factored ranking's tables (AutoRec's item codes) and trace
+        self._prepare_recommend()
 
     def _fitted_state(self):
         return fitted_state(self)
@@ -461,11 +463,13 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             ``classes_`` order), and ``label`` instead of ``rating`` when its
             classes are strings. A time-aware model takes a third input,
             ``time``: float64 seconds since the Unix epoch.
-        ``recommend(user, k)``
+        ``recommend(user, k, items, exclude_items)``
             ``items`` (raw ids) and ``scores`` (float32), both
             ``(n_users, min(k, n_items_))``, best first, the items rated in
-            fit excluded, as :meth:`recommend`. Absent for a classifier of
-            string classes, which cannot rank.
+            fit excluded, as :meth:`recommend`; the inputs ``items`` and
+            ``exclude_items`` (1-D raw ids, empty for no filter) are its
+            whitelist and blacklist. Absent for a classifier of string
+            classes, which cannot rank.
 
         Parameters
         ----------

@@ -92,6 +92,15 @@ def rank_users(X, ids):
     return np.append(X.user.unique()[:12], UNKNOWN[ids])
 
 
+def filters(ids):
+    """A whitelist and a blacklist of item ids, each with an unknown id."""
+    def as_ids(numbers):
+        return [f"i{i}" if ids == "str" else int(i) for i in numbers]
+
+    return (as_ids(range(0, N_ITEMS, 2)) + [UNKNOWN[ids]],
+            as_ids([2, 6, 7]) + [UNKNOWN[ids]])
+
+
 @pytest.fixture(scope="module")
 def fitted():
     models = {}
@@ -141,10 +150,17 @@ SERVE = textwrap.dedent("""
         out = {"predict/" + k: plain(v)
                for k, v in model.signatures["predict"](**inputs).items()}
         if "recommend" in model.signatures:
+            none = tf.constant([], dtype)
             for k in case["k"]:
                 got = model.signatures["recommend"](
-                    user=tf.constant(case["users"], dtype), k=tf.constant(k, tf.int32))
+                    user=tf.constant(case["users"], dtype), k=tf.constant(k, tf.int32),
+                    items=none, exclude_items=none)
                 out.update({f"recommend/{k}/{name}": plain(v) for name, v in got.items()})
+            got = model.signatures["recommend"](
+                user=tf.constant(case["users"], dtype), k=tf.constant(4, tf.int32),
+                items=tf.constant(case["items"], dtype),
+                exclude_items=tf.constant(case["exclude_items"], dtype))
+            out.update({f"filtered/{name}": plain(v) for name, v in got.items()})
         out["signatures"] = np.array(sorted(model.signatures))
         np.savez(case["out"], **out)
     json.dump({m: m in sys.modules for m in ("skembrec", "sklearn")},
@@ -163,8 +179,10 @@ def served(fitted, exported, tmp_path_factory):
         predict = {"user": Xq.user.tolist(), "item": Xq.item.tolist()}
         if model.time_column is not None:
             predict["time"] = Xq.timestamp.astype(float).tolist()
+        items, exclude_items = filters(ids)
         cases.append({"path": str(exported / name), "ids": ids, "predict": predict,
                       "users": rank_users(X, ids).tolist(), "k": list(KS),
+                      "items": items, "exclude_items": exclude_items,
                       "out": str(folder / f"{name}.npz")})
     manifest = folder / "manifest.json"
     manifest.write_text(json.dumps({"cases": cases, "modules": str(folder / "modules.json")},
@@ -247,6 +265,25 @@ def test_exported_recommend_agrees(fitted, served, name, k):
         assert np.isneginf(scores[:-1, -1]).all()
 
 
+@pytest.mark.parametrize("name", [n for n in CASES if CASES[n][3] == "stars"])
+def test_exported_recommend_filters_agree(fitted, served, name):
+    model, (_, _, ids, labels) = fitted[name], CASES[name]
+    got = served[1][name]
+    X, _ = ratings(ids, labels)
+    users = rank_users(X, ids)
+    items, exclude_items = filters(ids)
+    expected = model.recommend(users, 4, items=items, exclude_items=exclude_items)
+    pad = -1 if ids == "int" else ""
+    want = np.ma.filled(expected.astype(object), pad) if np.ma.isMaskedArray(expected) \
+        else expected
+    width = want.shape[1]
+    assert_array_equal(got["filtered/items"][:, :width], want.astype(got["filtered/items"].dtype))
+    assert (got["filtered/items"][:, width:] == pad).all()
+    # every item returned passes both filters
+    allowed = set(items) - set(exclude_items)
+    assert {i for i in got["filtered/items"].ravel().tolist() if i != pad} <= allowed
+
+
 def test_string_classes_export_labels_and_no_recommend(served):
     got = served[1]["classifier-labels"]
     assert set(got["signatures"]) == {"predict", "serving_default"}
@@ -280,7 +317,11 @@ def loaded(exported):
 def test_recommend_edge_sizes(loaded):
     import tensorflow as tf
 
-    recommend = loaded.signatures["recommend"]
+    none = tf.constant([], tf.int64)
+
+    def recommend(**inputs):
+        return loaded.signatures["recommend"](items=none, exclude_items=none, **inputs)
+
     out = recommend(user=tf.constant([1, 2], tf.int64), k=tf.constant(0))
     assert out["items"].shape == (2, 0)
     out = recommend(user=tf.constant([], tf.int64), k=tf.constant(3))
@@ -302,8 +343,9 @@ def test_recommend_in_chunks_of_users(fitted, tmp_path, monkeypatch):
     model = fitted["funk-int"]
     model.export(tmp_path / "m")
     users = np.append(model.user_ids_[:13], UNKNOWN["int"])
+    none = tf.constant([], tf.int64)
     got = tf.saved_model.load(str(tmp_path / "m")).signatures["recommend"](
-        user=tf.constant(users), k=tf.constant(4))
+        user=tf.constant(users), k=tf.constant(4), items=none, exclude_items=none)
     assert got["items"].shape == (14, 4)
     assert_same_lists(model, users, got["items"].numpy(), got["scores"].numpy(), 4, -1)
 
@@ -318,7 +360,9 @@ def test_ties_rank_in_item_table_order(tmp_path):
                                 seen=[["b", 20]])
     model.export(tmp_path / "ties")
     recommend = tf.saved_model.load(str(tmp_path / "ties")).signatures["recommend"]
-    got = recommend(user=tf.constant(["a", "b", "c"]), k=tf.constant(5))
+    none = tf.constant([], tf.int64)
+    got = recommend(user=tf.constant(["a", "b", "c"]), k=tf.constant(5), items=none,
+                    exclude_items=none)
     expected = model.recommend(["a", "b", "c"], 5)
     assert_array_equal(model.item_ids_, [10, 20, 30, 40, 50])
     assert_array_equal(got["items"].numpy()[0], [20, 40, 10, 30, 50])

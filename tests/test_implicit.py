@@ -1,4 +1,5 @@
-"""ImplicitMF: a model trained to rank, against sampled items (issue 17)."""
+"""ImplicitMF: a model trained to rank, by sampled steps (issue 17) or by
+alternating least squares (issue 31)."""
 
 import pickle
 
@@ -31,13 +32,19 @@ def split(X, y, seed=1):
     return X[~test], y[~test], X[test], y[test]
 
 
-def test_ranks_better_than_the_most_popular_items():
-    X, y, Xt, yt = split(*tastes())
+@pytest.mark.parametrize("solver, n_epochs", [("als", 10), ("sgd", 30)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_both_solvers_rank_the_planted_tastes_well_above_the_most_popular_items(
+        solver, n_epochs, seed):
+    X, y, Xt, yt = split(*tastes(seed=seed), seed=seed + 1)
     ndcg = make_ranking_scorer("ndcg", k=10, relevance_threshold=4)
-    model = ImplicitMF(n_factors=16, n_epochs=30, relevance_threshold=4,
-                       random_state=0).fit(X, y)
+    model = ImplicitMF(n_factors=16, n_epochs=n_epochs, relevance_threshold=4,
+                       solver=solver, random_state=seed).fit(X, y)
     popular = PopularityRecommender().fit(X, y)
-    assert ndcg(model, Xt, yt) > 1.5 * ndcg(popular, Xt, yt)
+    # seeds 0-3: NDCG 0.69-0.70 (als) and 0.69-0.73 (sgd), the most popular
+    # items 0.054-0.064
+    assert ndcg(model, Xt, yt) > 0.6
+    assert ndcg(model, Xt, yt) > 5 * ndcg(popular, Xt, yt)
     assert model.score(Xt, yt) == pytest.approx(ndcg(model, Xt, yt))
 
 
@@ -56,10 +63,11 @@ def test_relevance_threshold_learns_from_the_liked_ratings_only():
         ImplicitMF(relevance_threshold=6).fit(X, y)
 
 
-def test_reproducible_persistent_and_probabilities(tmp_path):
+@pytest.mark.parametrize("solver", ["als", "sgd"])
+def test_reproducible_persistent_and_probabilities(tmp_path, solver):
     X, y = tastes(n_users=40)
-    a = ImplicitMF(n_factors=8, n_epochs=3, random_state=0).fit(X, y)
-    b = ImplicitMF(n_factors=8, n_epochs=3, random_state=0).fit(X, y)
+    a = ImplicitMF(n_factors=8, n_epochs=3, solver=solver, random_state=0).fit(X, y)
+    b = ImplicitMF(n_factors=8, n_epochs=3, solver=solver, random_state=0).fit(X, y)
     p = a.predict(X[:50])
     np.testing.assert_array_equal(p, b.predict(X[:50]))
     assert ((p > 0) & (p < 1)).all()
@@ -79,8 +87,9 @@ def test_export_serves_scores_and_recommendations(tmp_path):
     out = served.signatures["predict"](user=tf.constant(X[:20, 0], tf.int64),
                                        item=tf.constant(X[:20, 1], tf.int64))
     np.testing.assert_allclose(out["score"].numpy(), model.predict(X[:20]), rtol=1e-5)
+    none = tf.constant([], tf.int64)
     top = served.signatures["recommend"](user=tf.constant([0, 1], tf.int64),
-                                         k=tf.constant(5))
+                                         k=tf.constant(5), items=none, exclude_items=none)
     np.testing.assert_array_equal(top["items"].numpy(), model.recommend([0, 1], 5))
 
 
@@ -97,8 +106,91 @@ def test_grid_search_selects_by_ranking_quality():
     ({"item_features": ["genres"]}, "item_features"),
     ({"time_column": 2}, "time_column"),
     ({"n_negatives": 0}, "n_negatives"),
+    ({"solver": "newton"}, "solver"),
 ])
 def test_what_it_refuses(params, message):
     X, y = tastes(n_users=10)
     with pytest.raises(ValueError, match=message):
         ImplicitMF(**params).fit(X, y)
+
+
+def weighted_ridge(design, rows, columns, weights, n, reg, nu):
+    """Each row's closed-form least squares over every column (NumPy,
+    float64): weight ``w`` and target 1 where observed, ``nu`` and 0 elsewhere."""
+    out = np.zeros((n, design.shape[1]))
+    for r in range(n):
+        c, t = np.full(len(design), nu), np.zeros(len(design))
+        mine = rows == r
+        c[columns[mine]], t[columns[mine]] = weights[mine], 1.0
+        gram = design.T @ (c[:, None] * design) + reg * np.eye(design.shape[1])
+        out[r] = np.linalg.solve(gram, design.T @ (c * t))
+    return out
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_after_an_als_epoch_each_item_solves_its_weighted_ridge_given_the_users(
+        monkeypatch, weighted):
+    from skembrec._engine.trainers import als
+
+    # enough conjugate-gradient steps to solve the 5 x 5 systems; uniform
+    # weights equal to negative_weight are solved exactly
+    monkeypatch.setattr(als, "CG_STEPS", 30)
+    X, y = tastes(n_users=30, n_items=40, per_user=8)
+    rng = np.random.default_rng(0)
+    weight = rng.uniform(0.5, 3.0, len(y)) if weighted else None
+    if weighted:
+        # fit scales sample weights to a mean of 1 (a no-op here)
+        weight /= weight.mean()
+    nu = 0.4 if weighted else 1.0
+    model = ImplicitMF(n_factors=4, n_epochs=1, reg=0.05, negative_weight=nu,
+                       random_state=0).fit(X, y, sample_weight=weight)
+    user_code = {u: n for n, u in enumerate(model.user_ids_)}
+    item_code = {i: n for n, i in enumerate(model.item_ids_)}
+    users = np.array([user_code[u] for u in X[:, 0]])
+    items = np.array([item_code[i] for i in X[:, 1]])
+    pairs = {}
+    for u, i, w in zip(users, items, np.ones(len(y)) if weight is None else weight):
+        pairs[(i, u)] = pairs.get((i, u), 0.0) + w
+    keys = sorted(pairs)
+    design = np.hstack([model.user_embeddings_, np.ones((model.n_users_, 1))])
+    expected = weighted_ridge(design.astype(np.float64), np.array([k[0] for k in keys]),
+                              np.array([k[1] for k in keys]),
+                              np.array([pairs[k] for k in keys]), model.n_items_, 0.05, nu)
+    np.testing.assert_allclose(model.item_embeddings_, expected[:, :4], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(model.item_biases_, expected[:, 4], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("negative_weight, weighted", [(1.0, False), (0.3, True)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_als_training_loss_falls_every_iteration(negative_weight, weighted, seed):
+    X, y = tastes(n_users=60, seed=seed)
+    weight = np.random.default_rng(seed).uniform(0.5, 3, len(y)) if weighted else None
+    model = ImplicitMF(n_factors=8, n_epochs=8, negative_weight=negative_weight,
+                       random_state=seed).fit(X, y, sample_weight=weight)
+    losses = np.array(model.history_["loss"])
+    assert np.isfinite(losses).all() and len(losses) == 8
+    assert (np.diff(losses) < 0).all()
+
+
+def test_als_fits_are_reproducible_with_random_state():
+    X, y = tastes(n_users=60)
+    fits = [ImplicitMF(n_factors=8, n_epochs=4, negative_weight=0.5, random_state=seed)
+            .fit(X, y, sample_weight=np.linspace(0.5, 2, len(y))) for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(fits[0].predict(X), fits[1].predict(X))
+    np.testing.assert_array_equal(fits[0].user_embeddings_, fits[1].user_embeddings_)
+    assert not np.array_equal(fits[0].user_embeddings_, fits[2].user_embeddings_)
+
+
+def test_changing_the_solver_after_fit_changes_nothing_until_the_next_fit(tmp_path):
+    X, y = tastes(n_users=60)
+    model = ImplicitMF(n_factors=8, n_epochs=3, solver="als", random_state=0).fit(X, y)
+    proba, top = model.predict(X[:30]), model.recommend([0, 1, 2], 5)
+    model.set_params(solver="sgd")
+    np.testing.assert_array_equal(model.predict(X[:30]), proba)
+    np.testing.assert_array_equal(model.recommend([0, 1, 2], 5), top)
+    model.save(tmp_path / "m.npz")
+    for other in (pickle.loads(pickle.dumps(model)), ImplicitMF.load(tmp_path / "m.npz")):
+        np.testing.assert_array_equal(other.predict(X[:30]), proba)
+    # the next fit trains by sampled steps: another model
+    model.fit(X, y)
+    assert not np.allclose(model.predict(X[:30]), proba)

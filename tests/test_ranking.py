@@ -17,8 +17,8 @@ from skembrec import (
     EmbeddingRegressor,
     FunkMF,
     PopularityRecommender,
-    _recommend,
 )
+from skembrec._engine import recommend as _recommend
 from skembrec.metrics import (
     catalogue_coverage,
     hit_rate_at_k,

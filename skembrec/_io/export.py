@@ -7,9 +7,11 @@ for compact integer ranges) whose default is the reserved unknown row, so an
 unknown id gets the estimator's cold-start fallback. Everything else
 ``predict`` and ``recommend`` do after the Keras model (target decoding,
 clipping, the classifier's decision rule, the time features, the seen-item
-mask, the top-k with ties in item-table order) is written here again in
-TensorFlow: the results equal the estimator's to float32 precision, and
-recommend ranks in float64, as NumPy does.
+mask, the item filters, the top-k with ties in item-table order) is written
+here again in TensorFlow: the results equal the estimator's to float32
+precision, and recommend ranks as the estimator does (a model whose score
+factors by the same :func:`~skembrec._engine.recommend.rank_factored`, the
+others in float64, as NumPy does).
 
 Big constants (rated pairs, per-user time statistics, item ids) are
 variables, stored in the SavedModel's checkpoint rather than in its graph
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .._engine.backend import keras, tf
+from .._engine.recommend import RESCORE_CHUNK, RESCORE_MARGIN, rank_factored
 from .._input.time import _DRIFT_EXPONENT, SECONDS_PER_DAY
 from .files import _UMASK
 
@@ -147,7 +150,9 @@ def _archive(estimator, state):
                          input_signature=predict_spec)
     if graph.can_rank:
         archive.add_endpoint("recommend", graph.recommend, input_signature=[
-            id_spec["user"], t.TensorSpec([], t.int32, name="k")])
+            id_spec["user"], t.TensorSpec([], t.int32, name="k"),
+            t.TensorSpec([None], graph.items.dtype, name="items"),
+            t.TensorSpec([None], graph.items.dtype, name="exclude_items")])
     return archive
 
 
@@ -221,6 +226,18 @@ class _Graph:
             self.seen = (t.Variable(seen.indices.astype(np.int32), trainable=False,
                                     name="seen_items"),
                          t.Variable(splits, trainable=False, name="seen_row_splits"))
+        # a model whose score factors ranks by one product per chunk of users,
+        # as its recommend() does: every user's vector (the unknown user's
+        # last) and the items' as variables
+        self.factored = None
+        ranking = estimator._ranking(state) if self.can_rank else None
+        if ranking is not None:
+            n_users = len(state.user_vocab)
+            vectors = np.asarray(ranking.user_vectors(np.arange(n_users + 1)), np.float32)
+            self.factored = (
+                t.Variable(vectors, trainable=False, name="user_vectors"),
+                t.Variable(ranking.items, trainable=False, name="item_vectors"),
+                t.Variable(ranking.bias, trainable=False, name="item_bias"))
 
     def _output(self, users, items, days=None, columns=None):
         """Model output; the feature bags from ``columns`` (raw feature
@@ -307,22 +324,29 @@ class _Graph:
         return t.reduce_sum(_softmax(output) * values, axis=1)
 
     # -- recommend -----------------------------------------------------------------
-    def recommend(self, user, k):
+    def recommend(self, user, k, items, exclude_items):
         t = tf()
         k = _checked(k, t.debugging.assert_non_negative(k, message="k must be non-negative"))
         users = self.users(user)
         n_items = self.items.size
         width = t.minimum(k, n_items)
         n = t.shape(users)[0]
+        allowed = self._allowed(items, exclude_items)
         # score a chunk of users at a time, as recommend() does: memory stays
         # about _SCORE_CHUNK scores whatever the number of users asked for
-        chunk = t.maximum(t.minimum(max(1, _SCORE_CHUNK // max(n_items, 1)), n), 1)
+        chunk = max(1, _SCORE_CHUNK // max(n_items, 1))
+        if self.factored is not None:
+            # and the re-scoring about RESCORE_CHUNK values
+            depth = t.minimum(width + RESCORE_MARGIN, n_items)
+            chunk = t.minimum(chunk, RESCORE_CHUNK // t.maximum(
+                depth * self.factored[1].shape[1], 1))
+        chunk = t.maximum(t.minimum(chunk, n), 1)
         # at least one chunk: map_fn cannot stack an empty list of blocks
         n_chunks = t.maximum((n + chunk - 1) // chunk, 1)
         padded = t.concat([users, t.fill([n_chunks * chunk - n], self.users.size)], 0)
         blocks = t.reshape(padded, [n_chunks, chunk])
         top, scores = t.map_fn(
-            lambda block: self._top_k(block, width), blocks, parallel_iterations=1,
+            lambda block: self._top_k(block, width, allowed), blocks, parallel_iterations=1,
             fn_output_signature=(t.TensorSpec([None, None], t.int32),
                                  t.TensorSpec([None, None], t.float64)))
         top = t.reshape(top, [-1, width])[:n]
@@ -331,9 +355,52 @@ class _Graph:
         items = t.where(found, t.gather(self.items.ids, top), self.items.pad)
         return {"items": items, "scores": t.cast(scores, t.float32)}
 
-    def _top_k(self, users, width):
+    def _allowed(self, items, exclude_items):
+        """The candidates the filters leave, a boolean mask over the items: an
+        empty ``items`` allows every item, unknown ids are ignored."""
+        t = tf()
+        n_items = self.items.size
+
+        def marked(ids):
+            rows = self.items(ids)
+            rows = t.boolean_mask(rows, rows < n_items)[:, None]
+            # (int counts: scatter_nd adds the updates of an id given twice)
+            return t.scatter_nd(rows, t.ones(t.shape(rows)[:1], t.int32), [n_items]) > 0
+
+        allowed = t.cond(t.size(items) > 0, lambda: marked(items),
+                         lambda: t.ones([n_items], t.bool))
+        return allowed & ~marked(exclude_items)
+
+    def _seen_pairs(self, users):
+        """The (row in ``users``, item) pairs the users rated in fit, int64."""
+        t = tf()
+        rows = t.gather(t.RaggedTensor.from_row_splits(*self.seen, validate=False), users)
+        return t.stack([rows.value_rowids(), t.cast(rows.flat_values, t.int64)], 1)
+
+    def _top_k_factored(self, users, width, allowed):
+        """:meth:`_top_k` by the product of user and item vectors."""
+        t = tf()
+        user_vectors, item_vectors, item_bias = self.factored
+        n_items = self.items.size
+        pairs = (self._seen_pairs(users) if self.seen is not None
+                 else t.zeros([0, 2], t.int64))
+        top, exact = rank_factored(t, t.gather(user_vectors, users), item_vectors, item_bias,
+                                   pairs, allowed, width,
+                                   t.minimum(width + RESCORE_MARGIN, n_items))
+        # the scores of the chosen items, as the estimator's model gives them
+        flat_users = t.repeat(users, width)
+        days = None
+        if self.time is not None:
+            days = t.fill(t.shape(flat_users), self.time.last_day)
+        scores = t.reshape(self._scores(self._output(flat_users, t.reshape(top, [-1]), days)),
+                           [-1, width])
+        return top, t.where(exact > -np.inf, scores, t.constant(-np.inf, t.float64))
+
+    def _top_k(self, users, width, allowed):
         """The best ``width`` items of each user of a block, and their scores."""
         t = tf()
+        if self.factored is not None:
+            return self._top_k_factored(users, width, allowed)
         n_items = self.items.size
         flat_users = t.repeat(users, n_items)
         flat_items = t.tile(t.range(n_items, dtype=t.int32), [t.shape(users)[0]])
@@ -343,8 +410,9 @@ class _Graph:
             days = t.fill(t.shape(flat_users), self.time.last_day)
         scores = t.reshape(self._scores(self._output(flat_users, flat_items, days)),
                            [-1, n_items])
-        # like recommend(): non-finite scores are no candidates, nor seen items
-        scores = t.where(t.math.is_finite(scores), scores, -np.inf)
+        # like recommend(): non-finite scores are no candidates, nor seen or
+        # filtered items
+        scores = t.where(t.math.is_finite(scores) & allowed, scores, -np.inf)
         if self.seen is not None:
             rows = t.gather(t.RaggedTensor.from_row_splits(*self.seen, validate=False),
                             users)

@@ -328,8 +328,10 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         np.add.at(rhs, slot, weighted * target[:, None])
         total = np.bincount(slot, weights=weight, minlength=len(folded))
         ridge = max(float(state.params["reg"]), 1e-12) * np.maximum(total, 1e-12)
-        gram += ridge[:, None, None] * np.eye(width)
-        solution = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0].astype(np.float32)
+        from .._engine.solvers import batched_ridge
+
+        # in float64: the exact optimum of each user's ridge
+        solution = batched_ridge(gram, rhs, ridge).numpy().astype(np.float32)
         k = state.params["n_factors"]
         rows = {"user_embedding": solution[:, :k]}
         if biased:
@@ -436,6 +438,52 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         """Learnt item biases :math:`b_i`, in ``item_ids_`` order."""
         return (self._rating_units("item_bias")[:, 0] if self._state.params["biased"]
                 else _zeros(self.n_items_))
+
+    def _factored_scores(self, state):
+        """``recommend``'s score as a product: ``(p_u + features) . (q_i + features)
+        + b_i`` (+ the item's features' biases and, time-aware, its bias in the
+        last time bin of fit); the user bias, the global mean and the drift
+        ``alpha_u dev_u(t)`` are the same for every item of a user."""
+        from .._engine.recommend import FactoredScores, feature_sum
+
+        model = self._live().model
+        features = state.features or {}
+        n_items = len(state.item_vocab)
+        items = np.arange(n_items)
+
+        def table(name):
+            return model.get_layer(name).embeddings.numpy()
+
+        users, user_features = table("user_embedding"), None
+        if features.get("user") is not None:
+            user_features = table("user_feature_embedding")
+        item_vectors = table("item_embedding")[:n_items]
+        if features.get("item") is not None:
+            item_vectors = item_vectors + feature_sum(
+                features["item"], table("item_feature_embedding"), items)
+        bias = None
+        if state.params["biased"]:
+            bias = table("item_bias")[:n_items, 0]
+            if features.get("item") is not None:
+                bias = bias + feature_sum(features["item"], table("item_feature_bias"),
+                                          items)[:, 0]
+        if state.time is not None and state.params["n_time_bins"]:
+            # every item's bias in the bin of the last day of fit, as the graph
+            # finds the bin
+            n_bins = state.params["n_time_bins"]
+            position = state.time.transform(np.array([state.time.last_day()]),
+                                            np.zeros(1, np.int64))[0, 1]
+            bin_ = min(int(np.float32(position) * np.float32(n_bins)), n_bins - 1)
+            bins = table("item_time_bias")[:n_items, bin_]
+            bias = bins if bias is None else bias + bins
+
+        def user_vectors(index):
+            vectors = users[index]
+            if user_features is not None:
+                vectors = vectors + feature_sum(features["user"], user_features, index)
+            return vectors
+
+        return FactoredScores(user_vectors, item_vectors, bias)
 
 
 def _zeros(n):

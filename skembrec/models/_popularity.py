@@ -6,7 +6,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._engine.recommend import _check_n, as_item_ids, read_users, top_n_items
+from .._engine.recommend import (
+    _check_n,
+    as_item_ids,
+    candidate_mask,
+    read_users,
+    top_n_items,
+)
 from .._input import validation as _validation
 from .._input.vocab import IdVocabulary
 from .._io.state import merge_seen
@@ -188,7 +194,7 @@ class PopularityRecommender(RegressorMixin, BaseEstimator):
         items = self._item_vocab.transform(table.ids("item", fitting=False), name="item id")
         return np.append(self.item_means_, self.global_mean_)[items]
 
-    def recommend(self, users, n=10, *, exclude_seen=True):
+    def recommend(self, users, n=10, *, exclude_seen=True, items=None, exclude_items=None):
         """Return the ``n`` most popular items for each user.
 
         Parameters
@@ -201,6 +207,13 @@ class PopularityRecommender(RegressorMixin, BaseEstimator):
             Number of items to return per user.
         exclude_seen : bool, default=True
             Leave out the items the user rated in fit.
+        items : array-like of item ids, default=None
+            Candidates: only these items may be recommended (a whitelist).
+            None allows every item; an empty list allows none. Ids unknown
+            to the fit are ignored.
+        exclude_items : array-like of item ids, default=None
+            Items never to recommend (a blacklist). Ids unknown to the fit
+            are ignored.
 
         Returns
         -------
@@ -221,5 +234,6 @@ class PopularityRecommender(RegressorMixin, BaseEstimator):
             return np.broadcast_to(popularity, (len(chunk), len(popularity))).copy()
 
         top = top_n_items(score_rows, user_index, len(popularity), n,
-                          seen=self._seen if exclude_seen else None)
+                          seen=self._seen if exclude_seen else None,
+                          allowed=candidate_mask(self._item_vocab, items, exclude_items))
         return as_item_ids(top, self._item_vocab, single)
