@@ -216,11 +216,10 @@ def resume(model_cls, old, state, weights, optimizer, rng):
         attach_trainer(model_cls, runtime, state).load_optimizer_state(optimizer)
         return runtime
     old.built_with = dict(state.params)
-    if old.trainer is None or old.trainer.optimizer.name != state.params["optimizer"]:
+    # the path of the current settings (a changed solver is another path)
+    if (old.trainer is None or type(old.trainer) is not model_cls._trainer_class(state.params)
+            or not old.trainer.configure(state.params)):
         attach_trainer(model_cls, old, state).load_optimizer_state(optimizer)
-    else:
-        old.trainer.configure(learning_rate=state.params["learning_rate"],
-                              reg=state.params["reg"], batch_size=state.params["batch_size"])
     return old
 
 

@@ -123,9 +123,12 @@ class TrainingPath(ABC):
         """Mean loss of the current model on the validation part."""
         raise ValueError(f"{type(self).__name__} trains without a validation part")
 
-    def configure(self, **settings):
-        """Take the current training settings for a warm start (default: none)."""
-        return None
+    def configure(self, params):
+        """Take the current training settings of ``params`` (the fit's
+        parameters) for a warm start; return False when they need a new path
+        (another optimizer), which the base then builds. Default: nothing to
+        take."""
+        return True
 
     def optimizer_state(self):
         """The path's optimizer state as plain arrays, or None (none kept)."""

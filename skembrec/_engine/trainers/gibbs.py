@@ -44,7 +44,8 @@ cold start.
 import numpy as np
 import scipy.sparse as sp
 
-from ..backend import compiled, graph_loop, tf
+from ..backend import compiled, tf
+from ..solvers import conjugate_gradient
 from ..training import check_peer_trainer
 from .base import TrainingPath
 
@@ -204,11 +205,11 @@ class GibbsSampler(TrainingPath):
                 chol = tf_.linalg.cholesky(precision)
                 theta = tf_.linalg.cholesky_solve(chol, rhs[:, :, None])[:, :, 0]
             else:
-                theta = _conjugate_gradient(
+                theta = conjugate_gradient(
                     lambda x, g=g, lam=lam: lam * x + alpha * tf_.sparse.sparse_dense_matmul(
                         g["AT"], tf_.linalg.matvec(
                             gram, tf_.sparse.sparse_dense_matmul(g["A"], x))),
-                    rhs, g["theta"], CG_STEPS)
+                    rhs, g["theta"], CG_STEPS, batched=False)
             g["theta"].assign(theta)
             total = rest + tf_.sparse.sparse_dense_matmul(g["A"], theta)
             self._sample_hyper(g)
@@ -283,29 +284,6 @@ def _segment_sum(values, ids, n):
     # the entities after the last one with a rating have none
     missing = n - tf_.shape(total)[0]
     return tf_.pad(total, [[0, missing]] + [[0, 0]] * (len(values.shape) - 1))
-
-
-def _conjugate_gradient(apply, rhs, start, steps):
-    """``steps`` conjugate-gradient steps on ``apply(x) = rhs`` from ``start``
-    (a loop in the graph)."""
-    tf_ = tf()
-    x = tf_.convert_to_tensor(start)
-    residual = rhs - apply(x)
-    norm = tf_.reduce_sum(tf_.square(residual))
-
-    def step(_, x, residual, direction, norm):
-        image = apply(direction)
-        curvature = tf_.reduce_sum(direction * image)
-        # a converged system (zero residual) stays where it is
-        a = tf_.math.divide_no_nan(norm, curvature)
-        x = x + a * direction
-        residual = residual - a * image
-        new_norm = tf_.reduce_sum(tf_.square(residual))
-        direction = residual + tf_.math.divide_no_nan(new_norm, norm) * direction
-        return x, residual, direction, new_norm
-
-    x, *_ = graph_loop(tf_.constant(steps, tf_.int32), step, x, residual, residual, norm)
-    return x
 
 
 def _sparse(matrix):

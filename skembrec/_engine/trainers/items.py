@@ -74,11 +74,17 @@ class ItemTrainer(OptimizerStateMixin, TrainingPath):
         self._epoch = compiled(self._epoch_fn)
         self._evaluate = compiled(self._evaluate_fn)
 
-    def configure(self, *, learning_rate, reg, batch_size):
-        """Take the current training settings (warm start, ``partial_fit``)."""
+    def configure(self, params):
+        """Take the current training settings (warm start, ``partial_fit``);
+        another optimizer needs a new trainer (False)."""
+        if params["optimizer"] != self.optimizer.name:
+            return False
+        learning_rate, reg, batch_size = (params[k] for k in ("learning_rate", "reg",
+                                                              "batch_size"))
         self.optimizer.lr.assign(float(learning_rate))
         self._reg.assign(float(reg))
         self.batch_size = int(batch_size)
+        return True
 
     # -- the data ------------------------------------------------------------
     def prepare(self, data):

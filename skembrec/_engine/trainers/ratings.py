@@ -142,13 +142,19 @@ class Trainer(OptimizerStateMixin, TrainingPath):
                 (self._table_vars, self._dense_vars, self.optimizer.slots,
                  self.optimizer.lr, self.optimizer.step, self._reg) = own
 
-    def configure(self, *, learning_rate, reg, batch_size):
-        """Take the current training settings (warm start, ``partial_fit``)."""
+    def configure(self, params):
+        """Take the current training settings (warm start, ``partial_fit``);
+        another optimizer needs a new trainer (False)."""
+        if params["optimizer"] != self.optimizer.name:
+            return False
+        learning_rate, reg, batch_size = (params[k] for k in ("learning_rate", "reg",
+                                                              "batch_size"))
         self.optimizer.lr.assign(float(learning_rate))
         self._reg.assign(float(reg))
         self.batch_size = int(batch_size)
         if (reg > 0) != self._regularised:
             self._trace(reg > 0)
+        return True
 
     # -- the graph ---------------------------------------------------------
     def _example_loss(self, target, output):

@@ -1,0 +1,240 @@
+"""The linear solvers of the training paths, as TensorFlow ops.
+
+Module-level functions, one solver each (scikit-learn's
+``linear_model/_ridge.py`` habit): they take and return tensors, run inside
+a compiled graph (on the GPU when TensorFlow sees one) and know nothing of
+estimators.
+
+:func:`conjugate_gradient`
+    Steps of conjugate gradients on a symmetric positive-definite system
+    given by its product, one system or a batch of independent ones
+    (BayesianMF's multi-hot draws, implicit ALS's per-user solves).
+:func:`batched_ridge`
+    Exact ridge solves :math:`(G + \\lambda I) x = b`, many small ``k x k``
+    systems at once, by Cholesky (FunkMF's fold-in).
+:func:`implicit_least_squares`
+    One half-step of implicit-feedback alternating least squares (Hu, Koren
+    and Volinsky 2008) with implicit's conjugate-gradient recipe (Takacs,
+    Pilaszy and Tikk 2011): every row of one side, the other side fixed.
+"""
+
+from .backend import graph_loop, tf
+
+
+def conjugate_gradient(apply, rhs, start, steps, *, batched=True):
+    """``steps`` conjugate-gradient steps on ``A x = rhs`` from ``start``.
+
+    With the residual :math:`r_0 = b - A x_0` and direction :math:`d_0 = r_0`,
+    each step is
+
+    .. math::
+
+        a_t = \\frac{r_t^\\top r_t}{d_t^\\top A d_t}, \\quad
+        x_{t+1} = x_t + a_t d_t, \\quad
+        r_{t+1} = r_t - a_t A d_t, \\quad
+        d_{t+1} = r_{t+1} + \\frac{r_{t+1}^\\top r_{t+1}}{r_t^\\top r_t} d_t .
+
+    Every step lowers :math:`\\tfrac12 x^\\top A x - b^\\top x` (the
+    A-norm of the error), so a few steps warm-started at the previous
+    solution never undo it; ``k`` steps solve a ``k x k`` system exactly
+    in exact arithmetic. A system already solved (zero residual) stays
+    where it is.
+
+    Parameters
+    ----------
+    apply : callable
+        ``apply(x)`` returns :math:`A x` (same shape as ``x``), ``A``
+        symmetric positive definite.
+    rhs : tensor
+        :math:`b`.
+    start : tensor
+        :math:`x_0`, the shape of ``rhs``.
+    steps : int or scalar int32 tensor
+        Conjugate-gradient steps (a loop in the graph).
+    batched : bool, default=True
+        True: each vector along the last axis is its own system, with its
+        own step lengths (``A`` acts on each row alone, e.g. implicit ALS's
+        per-user systems). False: the whole tensor is one vector of one
+        system (BayesianMF's coupled multi-hot groups).
+
+    Returns
+    -------
+    x : tensor
+        The approximate solution, the shape of ``rhs``.
+    """
+    tf_ = tf()
+
+    def dot(a, b):
+        if batched:
+            return tf_.reduce_sum(a * b, axis=-1, keepdims=True)
+        return tf_.reduce_sum(a * b)
+
+    x = tf_.convert_to_tensor(start)
+    residual = rhs - apply(x)
+    norm = dot(residual, residual)
+
+    def step(_, x, residual, direction, norm):
+        image = apply(direction)
+        a = tf_.math.divide_no_nan(norm, dot(direction, image))
+        x = x + a * direction
+        residual = residual - a * image
+        new_norm = dot(residual, residual)
+        direction = residual + tf_.math.divide_no_nan(new_norm, norm) * direction
+        return x, residual, direction, new_norm
+
+    x, *_ = graph_loop(tf_.constant(steps, tf_.int32), step, x, residual, residual, norm)
+    return x
+
+
+def batched_ridge(gram, rhs, l2=0.0):
+    """Solve :math:`(G + \\lambda I) x = b` exactly, for many systems at once.
+
+    By Cholesky: :math:`G + \\lambda I = L L^\\top`, then two triangular
+    solves. ``gram`` of shape ``(..., k, k)`` (one system per leading
+    index) or ``(k, k)`` (one matrix shared by every row of ``rhs``: one
+    factorisation for all of them); the dtype of the inputs is kept
+    (float64 for an exact fold-in, float32 in training).
+
+    Parameters
+    ----------
+    gram : tensor of shape (..., k, k) or (k, k)
+        Symmetric positive semi-definite :math:`G`.
+    rhs : tensor of shape (..., k)
+        Right-hand sides :math:`b`.
+    l2 : float or tensor of shape (...), default=0.0
+        Ridge coefficient :math:`\\lambda`, one for all systems or one per
+        system; with ``l2=0`` the Gram matrices must be positive definite.
+
+    Returns
+    -------
+    x : tensor of shape (..., k)
+    """
+    tf_ = tf()
+    gram = tf_.convert_to_tensor(gram)
+    rhs = tf_.convert_to_tensor(rhs, dtype=gram.dtype)
+    l2 = _constant(l2, gram.dtype)
+    k = tf_.shape(gram)[-1]
+    eye = tf_.eye(k, dtype=gram.dtype)
+    if gram.shape.rank == 2:
+        # one factorisation; the rows of rhs are its right-hand sides
+        chol = tf_.linalg.cholesky(gram + l2 * eye)
+        return tf_.transpose(tf_.linalg.cholesky_solve(chol, tf_.transpose(rhs)))
+    chol = tf_.linalg.cholesky(gram + l2[..., None, None] * eye)
+    return tf_.linalg.cholesky_solve(chol, rhs[..., None])[..., 0]
+
+
+def implicit_least_squares(fixed, observed, start, *, reg, negative_weight=1.0, offset=None,
+                           steps=3, shared=False):
+    """One side of implicit ALS: every row's weighted ridge, the other side fixed.
+
+    Row ``u`` of the solved side (a user, or an item) has the vector
+    :math:`x_u`; the fixed side's row ``j`` the vector :math:`f_j` and an
+    offset :math:`o_j` (zero unless given: the item biases, when users are
+    solved). Over *every* pair ``(u, j)``, observed with weight
+    :math:`w_{uj}` (target 1) or not (weight :math:`\\nu`, the
+    ``negative_weight``; target 0), each row solves
+
+    .. math::
+
+        \\min_{x_u} \\sum_{j \\in O_u} w_{uj} (1 - o_j - f_j^\\top x_u)^2
+        + \\nu \\sum_{j \\notin O_u} (o_j + f_j^\\top x_u)^2
+        + \\lambda \\|x_u\\|^2 ,
+
+    whose normal equations are
+
+    .. math::
+
+        \\Big(\\nu F^\\top F + \\sum_{j \\in O_u} (w_{uj} - \\nu) f_j f_j^\\top
+        + \\lambda I\\Big) x_u
+        = \\sum_{j \\in O_u} \\big(w_{uj} (1 - o_j) + \\nu o_j\\big) f_j
+        - \\nu F^\\top o .
+
+    :math:`F^\\top F` is formed once for all rows (``k x k``), so a row
+    costs its observed pairs only. With ``shared`` (every observed weight
+    equals :math:`\\nu`) the sum over :math:`O_u` drops out of the matrix:
+    every row has the same one, solved exactly by one Cholesky
+    factorisation. Otherwise ``steps`` conjugate-gradient steps per row,
+    warm-started at ``start`` (implicit's recipe, Takacs et al. 2011),
+    each one matrix product and two passes over the observed pairs; they
+    never raise a row's objective.
+
+    Parameters
+    ----------
+    fixed : tensor of shape (m, d)
+        The fixed side's vectors :math:`f_j`.
+    observed : tuple of tensors (rows, columns, weights)
+        The observed pairs, sorted by ``rows`` (int32 row of the solved
+        side, int32 row of ``fixed``, float32 weight :math:`w_{uj} > 0`).
+    start : tensor of shape (n, d)
+        The solved side's current vectors (the conjugate gradients' start).
+    reg : float or scalar tensor
+        :math:`\\lambda`.
+    negative_weight : float or scalar tensor, default=1.0
+        :math:`\\nu`.
+    offset : tensor of shape (m,), default=None
+        :math:`o_j`; None is zero.
+    steps : int, default=3
+        Conjugate-gradient steps (unused with ``shared``).
+    shared : bool, default=False
+        Whether every observed weight equals :math:`\\nu` (the caller's
+        promise): then the exact shared solve.
+
+    Returns
+    -------
+    x : tensor of shape (n, d)
+        The new vectors of the solved side.
+    """
+    tf_ = tf()
+    rows, columns, weights = observed
+    n = tf_.shape(start)[0]
+    nu = _constant(negative_weight, fixed.dtype)
+    reg = _constant(reg, fixed.dtype)
+    # the right-hand side: one sparse product over the observed pairs
+    pair_offset = 0.0 if offset is None else tf_.gather(offset, columns)
+    coefficient = weights * (1.0 - pair_offset) + nu * pair_offset
+    pairs = _pairs(rows, columns, n, fixed)
+    rhs = pairs(coefficient)
+    if offset is not None:
+        rhs -= nu * tf_.linalg.matvec(fixed, offset, transpose_a=True)[None, :]
+    gram = nu * tf_.matmul(fixed, fixed, transpose_a=True)
+    if shared:
+        return batched_ridge(gram, rhs, reg)
+    gram += reg * tf_.eye(tf_.shape(fixed)[1], dtype=fixed.dtype)
+    # each observed pair's vector, gathered once for all the steps
+    vectors = tf_.gather(fixed, columns)
+    excess = weights - nu
+
+    def apply(x):
+        along = tf_.reduce_sum(vectors * tf_.gather(x, rows), axis=1)
+        return tf_.matmul(x, gram) + pairs(excess * along)
+
+    return conjugate_gradient(apply, rhs, start, steps, batched=True)
+
+
+def _pairs(rows, columns, n, dense):
+    """``values -> S @ dense`` for the sparse ``(n, len(dense))`` matrix
+    ``S`` with ``values`` at ``(rows, columns)`` (row-major order, no
+    repeated pair).
+
+    Through TensorFlow's CSR matrices: on a CPU their product is about
+    20 times faster than ``tf.sparse.sparse_dense_matmul`` (4.6 ms against
+    118 ms for 253k pairs times 64 columns on this 2-core machine), and a
+    GPU runs it with cuSPARSE.
+    """
+    tf_ = tf()
+    indices = tf_.cast(tf_.stack([rows, columns], axis=1), tf_.int64)
+    shape = tf_.cast(tf_.stack([n, tf_.shape(dense)[0]]), tf_.int64)
+
+    def product(values):
+        matrix = tf_.raw_ops.SparseTensorToCSRSparseMatrix(
+            indices=indices, values=values, dense_shape=shape)
+        return tf_.raw_ops.SparseMatrixMatMul(a=matrix, b=dense)
+
+    return product
+
+
+def _constant(value, dtype):
+    """``value`` as a tensor of ``dtype``; a Python float goes straight to
+    ``dtype`` (``tf.cast`` would round it through float32 first)."""
+    tf_ = tf()
+    return tf_.cast(value, dtype) if tf_.is_tensor(value) else tf_.constant(value, dtype)
