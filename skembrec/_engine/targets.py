@@ -101,6 +101,20 @@ class RegressionTarget:
         (the output itself: the ratings are an increasing function of it)."""
         return output
 
+    def serve_tensor(self, tf_, output, params):
+        """In a served model: ``predict``'s outputs from the float32 graph
+        output. In float32, within float32 rounding of :meth:`decode`'s
+        float64 (ranking decodes in float64, :meth:`score_tensor`)."""
+        rating = np.float32(self.mean) + np.float32(self.unit) * output
+        if params.get("clip_predictions", True):
+            low, high = np.float32(self.rating_range)
+            rating = tf_.clip_by_value(rating, low, high)
+        return {"rating": rating}
+
+    def score_tensor(self, tf_, output):
+        """In a served model: :meth:`decode_scores` (float64), as NumPy does it."""
+        return self.mean + self.unit * tf_.cast(output, tf_.float64)
+
     def state(self, arrays, store):
         """Plain values for the safe file format (``arrays`` takes any array)."""
         return {"kind": "regression", "mean": self.mean, "scale": self.scale,
@@ -207,6 +221,32 @@ class ClassTarget:
         return tf_.linalg.matvec(weights, tf_.constant(self.classes.astype(np.float32))) \
             / tf_.reduce_sum(weights, axis=1)
 
+    def serve_tensor(self, tf_, output, params):
+        """In a served model: ``predict``'s and ``predict_proba``'s outputs from
+        the logits: the ``decision`` rule's class (``rating`` for numeric
+        labels, ``label`` for strings) and float32 ``probabilities``."""
+        if params["decision"] == "median":
+            # the first class whose cumulative probability reaches one half,
+            # in float64 as NumPy finds it
+            reached = tf_.cumsum(softmax_tensor(tf_, output), axis=1) >= 0.5
+            chosen = tf_.argmax(tf_.cast(reached, tf_.int32), axis=1)
+        else:
+            chosen = tf_.argmax(output, axis=1)
+        # float32 probabilities differ from predict_proba's float64 ones by
+        # float32 rounding only, and cost half
+        out = {"probabilities": tf_.nn.softmax(output, axis=1)}
+        if self.classes.dtype.kind in "iuf":
+            out["rating"] = tf_.gather(tf_.constant(self.classes.astype(np.float32)), chosen)
+        else:
+            out["label"] = tf_.gather(tf_.constant(self.classes.astype(object), tf_.string),
+                                      chosen)
+        return out
+
+    def score_tensor(self, tf_, output):
+        """In a served model: the expected label (float64), the ranking score."""
+        values = tf_.constant(self.classes.astype(np.float64))
+        return tf_.reduce_sum(softmax_tensor(tf_, output) * values, axis=1)
+
     def state(self, arrays, store):
         """Plain values for the safe file format; the classes go to ``arrays``
         through ``store`` (the archive's id codec)."""
@@ -259,6 +299,14 @@ class ImplicitTarget:
     def rank_tensor(self, tf_, output):
         return output
 
+    def serve_tensor(self, tf_, output, params):
+        """In a served model: the probability of an interaction."""
+        return {"score": tf_.sigmoid(output)}
+
+    def score_tensor(self, tf_, output):
+        """In a served model: the logit (float64), the ranking score."""
+        return tf_.cast(output, tf_.float64)
+
     def state(self, arrays, store):
         """Plain values for the safe file format."""
         return {"kind": "implicit"}
@@ -276,3 +324,10 @@ def softmax(logits):
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
     return shifted
+
+
+def softmax_tensor(tf_, logits):
+    """Row-wise softmax in float64 in the graph, as :func:`softmax`."""
+    logits = tf_.cast(logits, tf_.float64)
+    shifted = tf_.exp(logits - tf_.reduce_max(logits, axis=1, keepdims=True))
+    return shifted / tf_.reduce_sum(shifted, axis=1, keepdims=True)

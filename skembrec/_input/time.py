@@ -115,6 +115,25 @@ class TimeFeatures:
         position = np.clip((days - self.origin) / self.span, 0.0, 1.0)
         return np.column_stack([drift, position]).astype(np.float32)
 
+    def transform_tensor(self, tf_, days, users, stats):
+        """:meth:`transform` in TensorFlow (``tf_`` is the module: nothing here
+        imports it), for a served model: ``days`` float64, ``users`` int
+        indices, ``stats`` the :meth:`arrays` as tensors (variables of the
+        SavedModel)."""
+        t = tf_
+        known = users < len(self.user_count)
+        index = t.where(known, users, 0)
+        stat = {name: t.gather(v, index) for name, v in stats.items()}
+        rated = known & (stat["user_count"] > 0)
+        mean = t.where(rated, t.math.divide_no_nan(stat["user_sum"], stat["user_count"]),
+                       0.0)
+        day = t.where(rated, t.minimum(t.maximum(days - self.origin, stat["user_first"]),
+                                       stat["user_last"]), 0.0)
+        delta = t.where(rated, day - mean, 0.0)
+        drift = t.sign(delta) * t.pow(t.abs(delta), _DRIFT_EXPONENT) / self.drift_scale
+        position = t.clip_by_value((days - self.origin) / self.span, 0.0, 1.0)
+        return t.cast(t.stack([drift, position], axis=1), t.float32)
+
     def last_day(self):
         """The last day of the first fit's range, in days since the epoch."""
         return self.origin + self.span

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._engine.backend import keras, tf
 from .._engine.recommend import RESCORE_CHUNK, RESCORE_MARGIN, rank_factored
-from .._input.time import _DRIFT_EXPONENT, SECONDS_PER_DAY
+from .._input.time import SECONDS_PER_DAY
 from .files import _UMASK
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -280,48 +280,11 @@ class _Graph:
         item = _checked(item, t.debugging.assert_equal(
             t.shape(user), t.shape(item), message="user and item must have the same length"))
         output = self._output(self.users(user), self.items(item), days, columns)
-        if self.target.loss == "logistic":
-            # implicit feedback: the probability of an interaction
-            return {"score": t.sigmoid(output)}
-        if self.classes is None:
-            # in float32: within float32 rounding of predict's float64 values
-            # (ranking, in recommend, decodes in float64 as NumPy does)
-            rating = np.float32(self.target.mean) + np.float32(self.target.unit) * output
-            if self.params.get("clip_predictions", True):
-                low, high = np.float32(self.target.rating_range)
-                rating = t.clip_by_value(rating, low, high)
-            return {"rating": rating}
-        if self.params["decision"] == "median":
-            # the first class whose cumulative probability reaches one half,
-            # in float64 as NumPy finds it
-            reached = t.cumsum(_softmax(output), axis=1) >= 0.5
-            chosen = t.argmax(t.cast(reached, t.int32), axis=1)
-        else:
-            chosen = t.argmax(output, axis=1)
-        # float32 probabilities differ from predict_proba's float64 ones by
-        # float32 rounding only, and cost half
-        out = {"probabilities": t.nn.softmax(output, axis=1)}
-        if self.kind == "number":
-            labels = t.constant(self.classes.astype(np.float32))
-            out["rating"] = t.gather(labels, chosen)
-        else:
-            out["label"] = t.gather(t.constant(self.classes.astype(object), t.string),
-                                    chosen)
-        return out
-
-    def _decode(self, output):
-        """The estimator's ``mean + unit * output``, in float64 as NumPy does it."""
-        return self.target.mean + self.target.unit * tf().cast(output, tf().float64)
+        return self.target.serve_tensor(t, output, self.params)
 
     def _scores(self, output):
         """Ranking scores (float64) of model outputs, as ``decode_scores``."""
-        t = tf()
-        if self.target.loss == "logistic":
-            return t.cast(output, t.float64)
-        if self.classes is None:
-            return self._decode(output)
-        values = t.constant(self.classes.astype(np.float64))
-        return t.reduce_sum(_softmax(output) * values, axis=1)
+        return self.target.score_tensor(tf(), output)
 
     # -- recommend -----------------------------------------------------------------
     def recommend(self, user, k, items, exclude_items):
@@ -508,30 +471,18 @@ def input_name(ref):
 
 
 class _TimeFeatures:
-    """:class:`~skembrec._input.time.TimeFeatures`' ``transform`` in TensorFlow."""
+    """The fit's time statistics as variables of the SavedModel, transformed
+    by :meth:`~skembrec._input.time.TimeFeatures.transform_tensor`."""
 
     def __init__(self, time):
         t = tf()
-        self.origin, self.span, self.scale = time.origin, time.span, time.drift_scale
+        self.time = time
         self.last_day = t.constant(time.last_day(), t.float64)
-        self.n_users = len(time.user_count)
         self.stats = {name: t.Variable(values, trainable=False, name=f"time_{name}")
                       for name, values in time.arrays().items()}
 
     def __call__(self, days, users):
-        t = tf()
-        known = users < self.n_users
-        index = t.where(known, users, 0)
-        stat = {name: t.gather(v, index) for name, v in self.stats.items()}
-        rated = known & (stat["user_count"] > 0)
-        mean = t.where(rated, t.math.divide_no_nan(stat["user_sum"], stat["user_count"]),
-                       0.0)
-        day = t.where(rated, t.minimum(t.maximum(days - self.origin, stat["user_first"]),
-                                       stat["user_last"]), 0.0)
-        delta = t.where(rated, day - mean, 0.0)
-        drift = t.sign(delta) * t.pow(t.abs(delta), _DRIFT_EXPONENT) / self.scale
-        position = t.clip_by_value((days - self.origin) / self.span, 0.0, 1.0)
-        return t.cast(t.stack([drift, position], axis=1), t.float32)
+        return self.time.transform_tensor(tf(), days, users, self.stats)
 
 
 def _checked(value, assertion):
@@ -539,10 +490,3 @@ def _checked(value, assertion):
     with tf().control_dependencies([assertion]):
         return tf().identity(value)
 
-
-def _softmax(logits):
-    """Row-wise softmax in float64, as :func:`skembrec._engine.targets.softmax`."""
-    t = tf()
-    logits = t.cast(logits, t.float64)
-    shifted = t.exp(logits - t.reduce_max(logits, axis=1, keepdims=True))
-    return shifted / t.reduce_sum(shifted, axis=1, keepdims=True)
