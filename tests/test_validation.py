@@ -185,3 +185,30 @@ def test_user_with_one_rating():
     y = np.array([4.0, 3.0, 5.0, 1.0])
     pred = FunkMF(n_factors=2, n_epochs=3, random_state=0).fit(X, y).predict(X)
     assert np.all(np.isfinite(pred))
+
+
+@pytest.mark.parametrize("library", ["polars", "pyarrow"])
+def test_bad_polars_and_pyarrow_input_meets_the_same_errors(library, Xy):
+    # the frames and series of other libraries are read, not turned into
+    # objects, and meet the messages pandas input meets
+    X, y = Xy
+    frame = pd.DataFrame(X, columns=["user", "item", "t"])
+    bad_y = np.where(np.arange(len(y)) == 3, np.nan, y)
+    if library == "polars":
+        pl = pytest.importorskip("polars")
+        data, ratings = pl.from_pandas(frame), pl.Series("rating", bad_y)
+        missing_user = pl.from_pandas(frame.astype({"user": float}).assign(
+            user=lambda f: f.user.where(np.arange(len(f)) != 5)))
+    else:
+        pa = pytest.importorskip("pyarrow")
+        data, ratings = pa.Table.from_pandas(frame), pa.chunked_array([bad_y])
+        missing_user = pa.Table.from_pandas(frame.astype({"user": float}).assign(
+            user=lambda f: f.user.where(np.arange(len(f)) != 5)))
+    model = FunkMF(**SMALL)
+    with pytest.raises(ValueError, match="NaN at row 3"):
+        model.fit(data, ratings)
+    with pytest.raises(ValueError, match="user ids .*NaN at row 5"):
+        model.fit(missing_user, y)
+    with pytest.raises(ValueError, match="time_column='when' is not a column of X; X has "
+                                         r"columns \['user', 'item', 't'\]"):
+        FunkMF(time_column="when", **SMALL).fit(data, y)

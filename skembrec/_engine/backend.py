@@ -8,6 +8,8 @@ has not chosen one: the training step uses TensorFlow kernels directly.
 """
 
 import contextlib
+import importlib.machinery
+import importlib.util
 import logging
 import os
 import signal
@@ -74,6 +76,41 @@ def _interrupts_deferred():
             raise KeyboardInterrupt
 
 
+class _LazyPyplotFinder:
+    """Finds ``matplotlib.pyplot`` with a loader that runs it on first use."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "matplotlib.pyplot":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader,
+                                                                    "exec_module"):
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+@contextlib.contextmanager
+def _pyplot_deferred():
+    """Let Keras' import of ``matplotlib.pyplot`` load it lazily.
+
+    Keras imports pyplot at its own import, where matplotlib is installed,
+    for one image-gallery helper: about a tenth of TensorFlow's start-up,
+    paid inside the first fit. Imported through :class:`importlib.util.LazyLoader`,
+    pyplot runs when it is first used (the user's own ``import
+    matplotlib.pyplot`` included), as it would have. A pyplot already
+    imported is left alone.
+    """
+    if "matplotlib.pyplot" in sys.modules:
+        yield
+        return
+    finder = _LazyPyplotFinder()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def _prepare_environment():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -84,7 +121,7 @@ def tf():
     module = _STATE.get("tf")
     if module is None:
         _prepare_environment()
-        with _interrupts_deferred(), _quiet_native_stderr():
+        with _interrupts_deferred(), _quiet_native_stderr(), _pyplot_deferred():
             import tensorflow as module
 
             _configure_devices(module)

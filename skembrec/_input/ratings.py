@@ -1,13 +1,20 @@
 """One reading of ``X``: the rating table every part of skembrec looks at.
 
-``X`` arrives as a DataFrame, a NumPy array or a list of rows; column 0 holds
-user ids, column 1 item ids, and any further column side information (a time
-column, user or item attributes). :class:`RatingTable` wraps it once per
-call, without copying it, and hands out its columns: the id columns as
+``X`` arrives as a DataFrame (pandas, or any eager DataFrame narwhals reads:
+polars, a pyarrow Table, ...), a NumPy array or a list of rows; column 0
+holds user ids, column 1 item ids, and any further column side information
+(a time column, user or item attributes). :class:`RatingTable` wraps it once
+per call, without copying it, and hands out its columns: the id columns as
 validated 1-D arrays (read once and cached), any other column by name or
 position, contiguous codes of an id column, and a time column as numbers.
 The estimators (vocabularies, time features), the splitters, the shard
 writer and the plotting helpers all read ``X`` through it.
+
+A DataFrame of another library than pandas keeps its column names and
+dtypes: each column is read through narwhals into NumPy (no copy for a
+numeric column without nulls) and handed out as a pandas Series, so every
+reader sees the same kinds as with pandas (a polars ``Datetime`` with a time
+zone becomes a tz-aware Series, a ``String`` column an object one).
 
 Nothing here imports TensorFlow.
 """
@@ -27,16 +34,23 @@ class RatingTable:
     Parameters
     ----------
     X : DataFrame, ndarray or sequence of rows
-        The ratings, one row each. Rows given as a list keep every value as
-        given (an object array): ``np.asarray`` would turn ``[[1, "a"]]``
-        into strings.
+        The ratings, one row each. A pandas DataFrame, an eager DataFrame of
+        another library narwhals reads (polars, a pyarrow Table, ...), a NumPy
+        array or rows given as a list, which keep every value as given (an
+        object array): ``np.asarray`` would turn ``[[1, "a"]]`` into strings.
+
+    Attributes
+    ----------
+    data : DataFrame, ndarray
+        ``X`` as given (a list of rows: its object array); what the feature
+        name checks read.
 
     Raises
     ------
     TypeError
-        When ``X`` is a sparse matrix.
+        When ``X`` is a sparse matrix or a lazy frame.
     ValueError
-        When ``X`` is not 2-D or holds complex numbers.
+        When ``X`` is not 2-D, holds complex numbers or names a column twice.
     """
 
     def __init__(self, X):
@@ -47,9 +61,14 @@ class RatingTable:
             )
         if isinstance(X, RatingTable):
             X = X.data
+        self._frame = None  # the narwhals view of a non-pandas DataFrame
         if not isinstance(X, pd.DataFrame | np.ndarray):
-            X = np.asarray(X, dtype=object)
-        if X.ndim != 2:
+            self._frame = _other_frame(X)
+            if self._frame is None:
+                X = np.asarray(X, dtype=object)
+        if self._frame is not None:
+            _check_unique_names(pd.Index(self._frame.columns))
+        elif X.ndim != 2:
             raise ValueError(
                 f"Expected 2D array, got {X.ndim}D array instead: X must hold "
                 "one (user, item, ...) row per rating. Reshape your data, e.g. "
@@ -57,12 +76,11 @@ class RatingTable:
             )
         if isinstance(X, np.ndarray) and np.iscomplexobj(X):
             raise ValueError("Complex data not supported")
-        if isinstance(X, pd.DataFrame) and X.columns.has_duplicates:
-            twice = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
-            raise ValueError(f"X has duplicate column names {twice}: a column is named "
-                             "by its name, so each name must be unique")
+        if isinstance(X, pd.DataFrame):
+            _check_unique_names(X.columns)
         self.data = X
-        self.n_rows, self.n_columns = X.shape
+        self.n_rows, self.n_columns = (X if self._frame is None else self._frame).shape
+        self._columns = {}  # column position -> Series of a non-pandas frame, read once
         self._codes = {}  # column position -> (codes, n_ids), reused across folds
         self._ids = {}  # "user"/"item" -> validated id array
 
@@ -91,17 +109,22 @@ class RatingTable:
                     f"{name}={ref} is out of range: X has {self.n_columns} columns"
                 )
             return int(ref) % self.n_columns
-        if not isinstance(self.data, pd.DataFrame):
+        if self._frame is not None:
+            columns = self._frame.columns
+        elif isinstance(self.data, pd.DataFrame):
+            columns = self.data.columns
+        else:
             raise ValueError(
                 f"{name}={ref!r} names a column, but X "
                 f"({type(self.data).__name__}) has no column names; "
                 f"pass the column's integer position instead (e.g. {name}=2)"
             )
-        columns = self.data.columns
         if ref not in columns:
             raise ValueError(
                 f"{name}={ref!r} is not a column of X; X has columns {list(columns)}"
             )
+        if self._frame is not None:
+            return columns.index(ref)  # names are unique (checked on reading X)
         position = columns.get_loc(ref)
         if not isinstance(position, numbers.Integral):
             raise ValueError(f"{name}={ref!r} names several columns of X")
@@ -112,6 +135,11 @@ class RatingTable:
         position = self.position(ref, name)
         if isinstance(self.data, pd.DataFrame):
             return self.data.iloc[:, position]
+        if self._frame is not None:
+            if position not in self._columns:
+                self._columns[position] = _pandas_series(
+                    self._frame.get_column(self._frame.columns[position]))
+            return self._columns[position]
         return self.data[:, position]
 
     def ids(self, side, *, fitting):
@@ -202,6 +230,61 @@ class RatingTable:
             column = _from_arrow(column)
         dtype = getattr(column, "dtype", None)
         return dtype is not None and pd.api.types.is_timedelta64_dtype(dtype)
+
+
+def _other_frame(X):
+    """A narwhals view of an eager DataFrame of a library other than pandas
+    (polars, a pyarrow Table, ...), or None when ``X`` is none."""
+    if isinstance(X, list | tuple):  # rows, the common case: no import needed
+        return None
+    import narwhals.stable.v2 as nw
+
+    try:
+        frame = nw.from_native(X, pass_through=True)
+    except nw.exceptions.DuplicateError:  # a pyarrow Table may repeat a name
+        _check_unique_names(pd.Index(getattr(X, "column_names", None) or list(X.columns)))
+        raise
+    if isinstance(frame, nw.LazyFrame):
+        raise TypeError(
+            f"X is a lazy frame ({type(X).__module__}.{type(X).__name__}); skembrec "
+            "reads every rating, so collect it first (e.g. X.collect())"
+        )
+    return frame if isinstance(frame, nw.DataFrame) else None
+
+
+def values_of(data):
+    """A Series or DataFrame of a library other than pandas (polars, pyarrow)
+    as a NumPy array; anything else unchanged (``y``, ``sample_weight``)."""
+    if isinstance(data, np.ndarray | pd.Series | pd.DataFrame | list | tuple):
+        return data
+    import narwhals.stable.v2 as nw
+
+    native = nw.from_native(data, pass_through=True, eager_only=True, allow_series=True)
+    return native.to_numpy() if isinstance(native, nw.Series | nw.DataFrame) else data
+
+
+def _check_unique_names(names):
+    if names.has_duplicates:
+        twice = sorted({str(c) for c in names[names.duplicated()]})
+        raise ValueError(f"X has duplicate column names {twice}: a column is named "
+                         "by its name, so each name must be unique")
+
+
+def _pandas_series(series):
+    """A narwhals Series as a pandas Series of the kind pandas would read.
+
+    ``to_numpy`` shares the memory of a numeric column without nulls (a
+    read-only view); nulls become NaN (numbers), NaT (datetimes) or None.
+    A time zone, which NumPy's datetimes cannot hold, is put back.
+    """
+    import narwhals.stable.v2 as nw
+
+    values = pd.Series(series.to_numpy(), copy=False, name=series.name)
+    dtype = series.dtype
+    if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
+        # NumPy gives the instants in UTC
+        values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.time_zone)
+    return values
 
 
 def _id_values(column):

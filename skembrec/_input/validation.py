@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.exceptions import DataConversionWarning
 
 from .._sklearn_compat import InvalidParameterError, _check_feature_names, _check_n_features
-from .ratings import RatingTable
+from .ratings import RatingTable, values_of
 
 
 def check_X(estimator, X, *, reset):
@@ -59,6 +59,7 @@ def check_y_regression(y, n_samples):
 def _as_1d_target(y, n_samples):
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None")
+    y = values_of(y)  # a polars or pyarrow Series
     if isinstance(y, (pd.Series, pd.DataFrame)):
         y = y.to_numpy()
     y = np.asarray(y) if not isinstance(y, np.ndarray) else y
@@ -97,6 +98,7 @@ def check_sample_weight(sample_weight, n_samples):
         return None
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    sample_weight = values_of(sample_weight)
     try:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
