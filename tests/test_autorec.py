@@ -31,6 +31,8 @@ def test_beats_the_global_mean_on_held_out_ratings(planted):
                     learning_rate=3e-3, random_state=0).fit(X, y)
     rmse = np.sqrt(np.mean((model.predict(X_test) - y_test) ** 2))
     baseline = np.sqrt(np.mean((y.mean() - y_test) ** 2))
+    # rmse / baseline over random_state 0-5: 0.665-0.709 (mean 0.692, sd 0.016;
+    # random_state=0 the worst), so 0.75 sits 3.5 sd above the mean
     assert rmse < 0.75 * baseline
     assert model.history_["loss"][-1] < model.history_["loss"][0]
 

@@ -31,16 +31,34 @@ def _rmse(model, X, y):
     return float(np.sqrt(np.mean((model.predict(X) - y) ** 2)))
 
 
+def _error(model, X, y):
+    """RMSE of a regressor's predictions; of the rating a classifier's
+    probabilities expect (its most probable class measures something else:
+    after a fold-in it was no nearer the held-out ratings in 3 of 4 seeds)."""
+    if isinstance(model, EmbeddingClassifier):
+        expected = model.predict_proba(X) @ model.classes_.astype(float)
+        return float(np.sqrt(np.mean((expected - y) ** 2)))
+    return _rmse(model, X, y)
+
+
 def _folded(fitted, split):
     X, y, _, fold, _ = split
     return pickle.loads(pickle.dumps(fitted)).fold_in(X[fold], y[fold])
 
 
 def test_folded_users_beat_the_cold_fallback(fitted, split):
-    X, y, _, _, test = split
+    X, y, train, fold, test = split
     model = _folded(fitted, split)
-    assert _rmse(model, X[test], y[test]) < 0.95 * _rmse(fitted, X[test], y[test])
     assert model.n_users_ == fitted.n_users_ + 20
+    # folded / cold RMSE on the held-out rows over random_state 0-7: 0.893-0.934
+    # (mean 0.908, sd 0.013), random_state=0 the worst; the mean of three fits
+    # has an sd near 0.008, so 0.95 sits 5 of them away. No fold-in: 1.0.
+    ratios = [_rmse(model, X[test], y[test]) / _rmse(fitted, X[test], y[test])]
+    for seed in (1, 2):
+        base = FunkMF(n_factors=8, n_epochs=15, random_state=seed).fit(X[train], y[train])
+        folded = pickle.loads(pickle.dumps(base)).fold_in(X[fold], y[fold])
+        ratios.append(_rmse(folded, X[test], y[test]) / _rmse(base, X[test], y[test]))
+    assert np.mean(ratios) < 0.95, ratios
 
 
 def test_every_other_prediction_is_bit_identical(fitted, split):
@@ -121,15 +139,23 @@ def test_what_fold_in_refuses(fitted, split):
 @pytest.mark.parametrize("cls", [EmbeddingRegressor, EmbeddingClassifier])
 def test_dense_models_fold_in_by_steps_on_those_rows_only(cls, split):
     X, y, train, fold, test = split
-    model = cls(n_epochs=8, dropout=0.1, batch_norm=True, random_state=0).fit(X[train],
-                                                                              y[train])
-    before = model.predict(X[train])
-    cold = _rmse(model, X[test], y[test])
-    weights = [w.copy() for w in model.item_embeddings_]
-    model.fold_in(X[fold], y[fold])
-    assert _rmse(model, X[test], y[test]) < 0.97 * cold
-    np.testing.assert_array_equal(model.predict(X[train]), before)
-    np.testing.assert_array_equal(model.item_embeddings_, weights)
+    ratios = []
+    # the regressor's ratio spreads widely enough to need the mean of three fits
+    for seed in (0, 1, 2) if cls is EmbeddingRegressor else (0,):
+        model = cls(n_epochs=8, dropout=0.1, batch_norm=True, random_state=seed).fit(
+            X[train], y[train])
+        before = model.predict(X[train])
+        cold = _error(model, X[test], y[test])
+        weights = [w.copy() for w in model.item_embeddings_]
+        model.fold_in(X[fold], y[fold])
+        ratios.append(_error(model, X[test], y[test]) / cold)
+        np.testing.assert_array_equal(model.predict(X[train]), before)
+        np.testing.assert_array_equal(model.item_embeddings_, weights)
+    # folded / cold error on the held-out rows: the regressor 0.920-0.959 over
+    # random_state 0-5 (mean 0.943, sd 0.017; the mean of three fits has an sd
+    # near 0.010), the classifier 0.855-0.870 over 0-3 (sd 0.007). A fold-in
+    # that changes nothing gives 1.0.
+    assert np.mean(ratios) < (0.98 if cls is EmbeddingRegressor else 0.9), ratios
 
 
 @pytest.mark.parametrize("cls, params", [
