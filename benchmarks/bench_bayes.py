@@ -11,22 +11,33 @@ factors, 200 sweeps, 20 burnt in, 60 kept) on
 * with ``--ml-1m``, the MovieLens-1M subset (users 1-2999) on the
   reference random 90/10 split, ids + implicit and ids only.
 
+Each fit runs once per ``--solvers`` entry (the blocked and the
+coordinate-wise sampler, ``BayesianMF(solver=...)``), and with ``--myfm``
+myFM on the same split with the same information and sweeps
+(``MyFMRegressor(rank=n_factors, random_seed=0)``, ``n_iter=n_epochs``,
+``n_kept_samples = n_epochs - 20``, the design of ``_myfm.py``: "ids only"
+its ids, "ids + implicit" its ids and "who rated what" groups, "full" the
+attributes too), one after another in one process, ``--repeats`` times: on
+a shared machine, compare the ratios of fits run side by side.
+
 Fit seconds are whole fits in one process (TensorFlow started beforehand,
-the sweep's tracing included). The anchors (myFM, Surprise) are measured
-in ``bench_accuracy.py``.
+the sweep's tracing included; myFM's design included).
 
 Usage::
 
     python benchmarks/bench_bayes.py [--folds 1 2 3 4 5] [--ml-1m] [--variants full]
-        [--n-factors 32] [--output results/bayes_k32.json]
+        [--n-factors 32] [--solvers blocked coordinate] [--myfm] [--repeats 2]
+        [--output results/bayes_k32.json]
 
 Writes ``benchmarks/results/bayes.json``.
 """
 
 import argparse
 import time
+from pathlib import Path
 
 import _common as C
+import _myfm
 import numpy as np
 
 USER = ["age", "gender", "occupation", "zip1"]
@@ -49,6 +60,53 @@ def fit_score(X_train, y_train, X_test, y_test, **params):
             "mean_predict_std": float(np.mean(model.predict_std(X_test)))}
 
 
+def myfm_score(X_train, y_train, X_test, y_test, variant, folder, n_factors=10):
+    """myFM with the information of ``variant``, BayesianMF's sweeps and burn-in."""
+    import myfm
+
+    from skembrec import BayesianMF
+
+    defaults = BayesianMF().get_params()
+    n_iter = defaults["n_epochs"]
+    ids = lambda X: np.asarray(X)[:, :2].astype(np.int64)  # noqa: E731
+    X_train, X_test = ids(X_train), ids(X_test)
+    start = time.perf_counter()
+    if variant == "ids only":
+        side = None
+    elif variant == "ids + implicit":
+        # no attribute groups: the ids and the "who rated what" groups
+        side = ({"id": np.zeros(0, np.int64), "groups": {}},
+                {"id": np.zeros(0, np.int64), "groups": {}})
+    else:
+        side = _myfm.attributes(Path(folder))
+    blocks_tr, blocks_te, sizes = _myfm.design(X_train, X_test, side)
+    fm = myfm.MyFMRegressor(rank=n_factors, random_seed=0)
+    fm.fit(None, y_train, X_rel=blocks_tr,
+           grouping=np.repeat(np.arange(len(sizes)), sizes).tolist(), n_iter=n_iter,
+           n_kept_samples=n_iter - defaults["n_burn_in"])
+    fit_s = time.perf_counter() - start
+    pred = np.clip(fm.predict(None, blocks_te), y_train.min(), y_train.max())
+    return {"rmse": C.rmse(y_test, pred), "mae": C.mae(y_test, pred), "fit_s": fit_s}
+
+
+def compare(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, folder, **params):
+    """Every solver and myFM on one split, ``args.repeats`` rounds in turn."""
+    for _ in range(args.repeats):
+        for solver in args.solvers:
+            result = fit_score(X_tr, y_tr, X_te, y_te, solver=solver, **params)
+            rows.append({"dataset": dataset, "split": split, "variant": name,
+                         "solver": solver, **result})
+            print(f"{split} {name} {solver}: RMSE {result['rmse']:.4f}, "
+                  f"fit {result['fit_s']:.1f} s", flush=True)
+        if args.myfm:
+            result = myfm_score(X_tr, y_tr, X_te, y_te, name, folder,
+                                params.get("n_factors", 10))
+            rows.append({"dataset": dataset, "split": split, "variant": name,
+                         "solver": "myFM", **result})
+            print(f"{split} {name} myFM: RMSE {result['rmse']:.4f}, "
+                  f"fit {result['fit_s']:.1f} s", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, nargs="+", default=[1])
@@ -56,6 +114,11 @@ def main(argv=None):
     parser.add_argument("--ml-1m", action="store_true")
     parser.add_argument("--n-factors", type=int, default=None,
                         help="factors per draw (default: the estimator's, 10)")
+    parser.add_argument("--solvers", nargs="+", default=["blocked", "coordinate"],
+                        choices=["blocked", "coordinate"])
+    parser.add_argument("--myfm", action="store_true",
+                        help="myFM on the same splits, information and sweeps")
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
@@ -76,11 +139,8 @@ def main(argv=None):
         train, test = np.flatnonzero(bunch.folds != fold - 1), np.flatnonzero(
             bunch.folds == fold - 1)
         for name in args.variants:
-            result = fit_score(X.iloc[train], y[train], X.iloc[test], y[test],
-                               **VARIANTS[name], **factors)
-            rows.append({"dataset": "ml-100k", "split": f"u{fold}", "variant": name, **result})
-            print(f"u{fold} {name}: RMSE {result['rmse']:.4f}, fit {result['fit_s']:.1f} s",
-                  flush=True)
+            compare(rows, args, "ml-100k", f"u{fold}", name, X.iloc[train], y[train],
+                    X.iloc[test], y[test], path.parent, **VARIANTS[name], **factors)
     if args.ml_1m:
         path = C.locate("ml-1m-subset")
         if path is None:
@@ -90,16 +150,13 @@ def main(argv=None):
         y = np.asarray(bunch.target, dtype=np.float64)
         train, test = C.reference_split(len(X), seed=7)
         for name in [v for v in args.variants if v != "full"]:
-            result = fit_score(X[train], y[train], X[test], y[test], **VARIANTS[name],
-                               **factors)
-            rows.append({"dataset": "ml-1m-subset", "split": "random 90/10", "variant": name,
-                         **result})
-            print(f"1M subset {name}: RMSE {result['rmse']:.4f}, fit {result['fit_s']:.1f} s",
-                  flush=True)
+            compare(rows, args, "ml-1m-subset", "random 90/10", name, X[train], y[train],
+                    X[test], y[test], path.parent, **VARIANTS[name], **factors)
     C.print_table(rows, [("dataset", "dataset", ""), ("split", "split", ""),
-                         ("variant", "variant", ""), ("rmse", "RMSE", ".4f"),
+                         ("variant", "variant", ""), ("solver", "solver", ""),
+                         ("rmse", "RMSE", ".4f"),
                          ("mae", "MAE", ".4f"), ("fit_s", "fit s", ".1f")],
-                  title="BayesianMF, defaults (random_state=0)")
+                  title="BayesianMF, defaults (random_state=0), and myFM")
     C.write_results("bayes", {"machine": C.machine_info(), "package": C.package_info(),
                               "config": vars(args), "results": rows}, args.output)
 

@@ -8,7 +8,7 @@ from sklearn.utils.metaestimators import available_if
 from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.training import Table
-from .._sklearn_compat import Interval
+from .._sklearn_compat import Interval, StrOptions
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
 
@@ -70,6 +70,17 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     time_column : None, default=None
         Not supported yet: must be None.
     ${features}
+    solver : {"coordinate", "blocked"}, default="coordinate"
+        How a sweep draws the parameters (both target the same posterior,
+        and the prediction means the same). ``"coordinate"``: one factor
+        column at a time with the residuals kept up to date, as libFM's and
+        myFM's MCMC (:mod:`skembrec._engine.trainers.coordinate`).
+        ``"blocked"``: each id's bias and factors jointly, by a batched
+        Cholesky factorisation per group
+        (:mod:`skembrec._engine.trainers.gibbs`), the earlier default, whose
+        per-rating :math:`k^2` terms cost more as ``n_factors`` grows. A
+        training setting: changing it keeps the fitted model until the next
+        ``fit``.
 
     Attributes
     ----------
@@ -112,10 +123,11 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     stopping and fits from shards are not available: the sampler starts
     afresh at every ``fit``.
 
-    The data are held in memory: each sweep costs
+    The data are held in memory. A blocked sweep costs
     :math:`O(\\mathrm{nnz} \\cdot k^2)` for the ratings and the implicit
     rows, and memory :math:`O(\\mathrm{nnz} \\cdot k^2)` floats for the
-    per-rating Gram terms.
+    per-rating Gram terms; a coordinate-wise sweep
+    :math:`O(\\mathrm{nnz} \\cdot k)` and memory :math:`O(\\mathrm{nnz} \\cdot k)`.
 
     References
     ----------
@@ -149,7 +161,12 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         "n_kept_samples": [Interval(numbers.Integral, 1, None, closed="left")],
         "implicit": ["boolean"],
         "clip_predictions": ["boolean"],
+        "solver": [StrOptions({"coordinate", "blocked"})],
     }
+    # which sampler draws the parameters: a training setting, as MLPRegressor's
+    _training_parameters = BaseEmbeddingModel._training_parameters | {"solver"}
+    # the files written before the coordinate-wise sampler were sampled blocked
+    _since = {**BaseEmbeddingModel._since, "solver": "blocked"}
 
     # the sampler starts afresh at every fit and has no validation split:
     # what the base reads of these is fixed
@@ -172,6 +189,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         user_features=None,
         item_features=None,
         feature_separator="|",
+        solver="coordinate",
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -186,6 +204,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         self.user_features = user_features
         self.item_features = item_features
         self.feature_separator = feature_separator
+        self.solver = solver
 
     _architecture = ("n_factors", "n_kept_samples", "time_column", "user_features",
                      "item_features", "feature_separator")
@@ -193,6 +212,10 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
 
     @classmethod
     def _trainer_class(cls, params):
+        if params["solver"] == "coordinate":
+            from .._engine.trainers.coordinate import CoordinateSampler
+
+            return CoordinateSampler
         from .._engine.trainers.gibbs import GibbsSampler
 
         return GibbsSampler
@@ -311,6 +334,38 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     def item_biases_(self):
         """The posterior mean of each item's bias, in ``item_ids_`` order."""
         return self._table("item_bias").mean(axis=1) * self._state.target.unit
+
+    def _factored_scores(self, state):
+        """``recommend``'s score as a product: the kept draws' factors side by
+        side (features included), and each item's bias averaged over the draws
+        (the users' are the same for all of a user's items)."""
+        from .._engine.recommend import FactoredScores, feature_sum
+
+        model = self._live().model
+        features = state.features or {}
+        n_items = len(state.item_vocab)
+        items = np.arange(n_items)
+
+        def table(name):
+            return model.get_layer(name).embeddings.numpy()
+
+        item_vectors = table("item_embedding")[:n_items]
+        draws = table("item_bias")[:n_items]
+        if features.get("item") is not None:
+            item_vectors = item_vectors + feature_sum(
+                features["item"], table("item_feature_embedding"), items)
+            draws = draws + feature_sum(features["item"], table("item_feature_bias"), items)
+        users = table("user_embedding")
+        user_features = (table("user_feature_embedding") if features.get("user") is not None
+                         else None)
+
+        def user_vectors(index):
+            vectors = users[index]
+            if user_features is not None:
+                vectors = vectors + feature_sum(features["user"], user_features, index)
+            return vectors
+
+        return FactoredScores(user_vectors, item_vectors, draws.mean(axis=1))
 
 
 def kept_sweeps(params):
