@@ -8,17 +8,19 @@ MovieLens-1M users 1-2999, each user's latest 10% held out
 and rated 4 or more, every item the user did not rate in training ranked.
 Both train on the ratings >= 4 as interactions.
 
-Pairs of the same objective (implicit's confidence ``alpha`` on a binary
-matrix is ImplicitMF's ``negative_weight = 1 / alpha`` and ``reg =
-regularization / alpha``, the objective divided by ``alpha``):
+Pairs of the same loss (implicit's confidence ``alpha`` on a binary matrix
+is ImplicitMF's ``negative_weight = 1 / alpha``, the loss divided by
+``alpha``); the penalties differ by design (implicit's one ridge for every
+row, ImplicitMF's ridge per unit of a row's interaction weight), so each
+side runs its own default penalty:
 
 * ``uniform``: implicit ``alpha=1, regularization=0.01`` and
-  ``ImplicitMF(negative_weight=1, reg=0.01)`` (the defaults of both): every
-  row of a side shares its matrix and skembrec solves each half-step
-  exactly;
+  ``ImplicitMF(negative_weight=1)`` (the defaults of both): every row of a
+  side shares its matrix up to its ridge and skembrec solves each
+  half-step exactly;
 * ``weighted``: implicit ``alpha=2`` and ``ImplicitMF(negative_weight=0.5,
-  reg=0.005)``: three conjugate-gradient steps per row and half-step in
-  both.
+  reg=0.025)`` (the default ``reg`` divided by ``alpha`` too): three
+  conjugate-gradient steps per row and half-step in both.
 
 Then the defaults of both ImplicitMF solvers (``relevance_threshold=4``,
 20 epochs), which chose the default solver. Runs alternate between the
@@ -28,14 +30,24 @@ repeat's number; the table gives medians. implicit gets all cores for its
 own threads and a single-threaded BLAS (as it asks), TensorFlow its default
 thread pools: both use every core.
 
+``--select-reg`` instead chooses ALS's default ``reg`` (``reg=None``): on
+ML-100K, the ML-1M subset and ml-latest-small, the training part of the
+split above is split again the same way (each user's latest 10% of their
+training ratings), ``ImplicitMF(solver="als", reg=r)`` with and without
+``relevance_threshold=4`` is fitted on the first part for every ``r`` of
+``REG_GRID`` and ``--repeats`` seeds and scored by NDCG@10 on the second
+(the test part is never seen); then the chosen default's test NDCG@10
+beside the previous default's figures.
+
 Usage::
 
     python benchmarks/bench_als.py                 # ~1 min plus the sgd fits
     python benchmarks/bench_als.py --repeats 5 --no-sgd
+    python benchmarks/bench_als.py --select-reg    # ~5 min: writes als_reg.json
     python benchmarks/bench_als.py --quick         # synthetic smoke test, writes nothing
 
-Writes ``benchmarks/results/als.json`` (not with ``--quick`` unless
-``--output`` is given).
+Writes ``benchmarks/results/als.json`` (``als_reg.json`` with
+``--select-reg``; nothing with ``--quick`` unless ``--output`` is given).
 """
 
 import argparse
@@ -53,10 +65,9 @@ ITERATIONS = 15
 
 # (label, implicit's alpha and regularization, ImplicitMF's parameters)
 PAIRS = [
-    ("uniform", {"alpha": 1.0, "regularization": 0.01},
-     {"negative_weight": 1.0, "reg": 0.01}),
+    ("uniform", {"alpha": 1.0, "regularization": 0.01}, {"negative_weight": 1.0}),
     ("weighted", {"alpha": 2.0, "regularization": 0.01},
-     {"negative_weight": 0.5, "reg": 0.005}),
+     {"negative_weight": 0.5, "reg": 0.025}),
 ]
 DEFAULTS = [
     ("ImplicitMF(relevance_threshold=4)", {"relevance_threshold": RELEVANT}),
@@ -106,6 +117,62 @@ class ImplicitALS:
         return np.asarray(self.item_ids_)[ids]
 
 
+# ALS's reg per unit of a row's interaction weight, around the measured best
+REG_GRID = [0.02, 0.03, 0.05, 0.07, 0.1]
+DATASETS = ["ml-100k", "ml-1m-subset", "ml-latest-small"]
+
+
+def select_reg(args):
+    """Validation NDCG@10 of each ``REG_GRID`` value (module docstring), then
+    the test NDCG@10 of the defaults; returns the result record."""
+    from bench_ranking import load as load_dataset
+    from bench_ranking import validation_split
+
+    from skembrec import ImplicitMF
+    from skembrec.model_selection import TemporalProbeSplit
+
+    result = {"benchmark": "als_reg", "machine": C.machine_info(),
+              "config": {"k": K, "relevance_threshold": RELEVANT, "reg_grid": REG_GRID,
+                         "seeds": args.repeats, "datasets": DATASETS,
+                         "split": "TemporalProbeSplit(n_probe=0.1, time_column=2), "
+                                  "again inside the training part for validation"},
+              "validation": [], "test": []}
+    for dataset in DATASETS:
+        loaded = load_dataset(dataset, False)
+        if loaded is None:
+            print(f"{dataset} not found; skipped")
+            continue
+        X, y, _ = loaded
+        train, test = next(TemporalProbeSplit(n_probe=0.1, time_column=2).split(X))
+        X_train, y_train = X[train], y[train]
+        fit, val = validation_split(X_train)
+        for threshold in (None, RELEVANT):
+            for reg in REG_GRID:
+                scores = []
+                for seed in range(args.repeats):
+                    model = ImplicitMF(reg=reg, relevance_threshold=threshold,
+                                       random_state=seed)
+                    scores.append(run(model, (X_train[fit], y_train[fit], X_train[val],
+                                              y_train[val]))["ndcg"])
+                row = {"dataset": dataset, "relevance_threshold": threshold, "reg": reg,
+                       "ndcg": scores, "median": C.median(scores)}
+                result["validation"].append(row)
+                print(f"  {dataset} threshold={threshold} reg={reg}: validation "
+                      f"ndcg@{K} {row['median']:.4f} {[round(v, 4) for v in scores]}",
+                      flush=True)
+            for solver in ("als", "sgd") if args.with_sgd else ("als",):
+                scores = [run(ImplicitMF(solver=solver, relevance_threshold=threshold,
+                                         random_state=seed),
+                              (X_train, y_train, X[test], y[test]))["ndcg"]
+                          for seed in range(args.repeats)]
+                row = {"dataset": dataset, "relevance_threshold": threshold,
+                       "solver": solver, "ndcg": scores, "median": C.median(scores)}
+                result["test"].append(row)
+                print(f"  {dataset} threshold={threshold} default {solver}: test "
+                      f"ndcg@{K} {row['median']:.4f}", flush=True)
+    return result
+
+
 def load(quick):
     from skembrec.datasets import load_movielens, make_ratings
     from skembrec.model_selection import TemporalProbeSplit
@@ -142,8 +209,16 @@ def main(argv=None):
                         help="skip the defaults' rows (the sgd solver's fit is slow)")
     parser.add_argument("--quick", action="store_true",
                         help="synthetic data, one repeat: a smoke test (writes nothing)")
+    parser.add_argument("--select-reg", action="store_true",
+                        help="choose ALS's default reg on validation (module docstring)")
+    parser.add_argument("--with-sgd", action="store_true",
+                        help="with --select-reg: also the sgd solver's test figures")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    if args.select_reg:
+        result = select_reg(args)
+        C.write_results("als_reg", result, args.output)
+        return result
 
     import implicit
 

@@ -36,6 +36,9 @@ overrides what differs:
     nor enter the graph, those only ``predict`` reads, and for parameters
     added after files were first written, the value that reproduces what
     those files' models did. Every other parameter builds the graph.
+``_resolve_params(params)``
+    A fit's copy of the parameters, with what they leave to the model (a
+    default that depends on another parameter) filled in.
 ``_fit_defaults``
     The fit settings (``n_epochs``, ``warm_start``, ``early_stopping``,
     ``verbose``, ...) a model without that parameter uses: a closed-form
@@ -166,6 +169,14 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     def _trainer_options(cls, params):
         """What the training path takes besides the shared settings: nothing."""
         return {}
+
+    @classmethod
+    def _resolve_params(cls, params):
+        """A fit's own copy of the parameters, with what they leave to the
+        model filled in (a default that depends on another parameter, such
+        as ImplicitMF's ``reg=None``). The fitted state keeps the result.
+        Default: as given."""
+        return params
 
     def _setting(self, name):
         """A fit setting: the parameter, or the model's declared default."""

@@ -93,8 +93,8 @@ def fit_in_memory(est, X, y, sample_weight, *, n_epochs, resume, partial,
     """``fit``/``partial_fit``/a warm start on ratings in memory; a failure
     (bad input, KeyboardInterrupt, a diverging loss) leaves ``est`` as it was."""
     # the fit's own copy: mutating a list parameter later changes nothing
-    params = {k: v if k == "random_state" else copy.deepcopy(v)
-              for k, v in est.get_params(deep=False).items()}
+    params = est._resolve_params({k: v if k == "random_state" else copy.deepcopy(v)
+                                  for k, v in est.get_params(deep=False).items()})
     old = vars(est).get("_state")
     if resume and old is not None:
         changed = est._changed_architecture(old.params, params)
@@ -198,7 +198,7 @@ def fit_shards(est, shards, y, sample_weight):
         # the rated pairs are not held in memory (seen=None): recommend()
         # cannot skip them
         state = FittedState(
-            params=est.get_params(deep=False),
+            params=est._resolve_params(est.get_params(deep=False)),
             target=RegressionTarget.from_moments(*stats),
             user_vocab=IdVocabulary(user_ids), item_vocab=IdVocabulary(item_ids))
         for attr in ("n_features_in_", "feature_names_in_"):

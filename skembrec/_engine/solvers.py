@@ -138,22 +138,23 @@ def implicit_least_squares(fixed, observed, start, *, reg, negative_weight=1.0, 
 
         \\min_{x_u} \\sum_{j \\in O_u} w_{uj} (1 - o_j - f_j^\\top x_u)^2
         + \\nu \\sum_{j \\notin O_u} (o_j + f_j^\\top x_u)^2
-        + \\lambda \\|x_u\\|^2 ,
+        + \\lambda_u \\|x_u\\|^2 ,
 
     whose normal equations are
 
     .. math::
 
         \\Big(\\nu F^\\top F + \\sum_{j \\in O_u} (w_{uj} - \\nu) f_j f_j^\\top
-        + \\lambda I\\Big) x_u
+        + \\lambda_u I\\Big) x_u
         = \\sum_{j \\in O_u} \\big(w_{uj} (1 - o_j) + \\nu o_j\\big) f_j
         - \\nu F^\\top o .
 
     :math:`F^\\top F` is formed once for all rows (``k x k``), so a row
     costs its observed pairs only. With ``shared`` (every observed weight
     equals :math:`\\nu`) the sum over :math:`O_u` drops out of the matrix:
-    every row has the same one, solved exactly by one Cholesky
-    factorisation. Otherwise ``steps`` conjugate-gradient steps per row,
+    every row has the same one up to its ridge, solved exactly by one
+    Cholesky factorisation (one ``reg``) or one eigendecomposition (a
+    ``reg`` per row). Otherwise ``steps`` conjugate-gradient steps per row,
     warm-started at ``start`` (implicit's recipe, Takacs et al. 2011),
     each one matrix product and two passes over the observed pairs; they
     never raise a row's objective.
@@ -167,8 +168,9 @@ def implicit_least_squares(fixed, observed, start, *, reg, negative_weight=1.0, 
         side, int32 row of ``fixed``, float32 weight :math:`w_{uj} > 0`).
     start : tensor of shape (n, d)
         The solved side's current vectors (the conjugate gradients' start).
-    reg : float or scalar tensor
-        :math:`\\lambda`.
+    reg : float, scalar tensor or tensor of shape (n,)
+        :math:`\\lambda`, one for every row or one per row (:math:`\\lambda_u`:
+        implicit ALS's frequency-scaled penalty).
     negative_weight : float or scalar tensor, default=1.0
         :math:`\\nu`.
     offset : tensor of shape (m,), default=None
@@ -197,18 +199,43 @@ def implicit_least_squares(fixed, observed, start, *, reg, negative_weight=1.0, 
     if offset is not None:
         rhs -= nu * tf_.linalg.matvec(fixed, offset, transpose_a=True)[None, :]
     gram = nu * tf_.matmul(fixed, fixed, transpose_a=True)
-    if shared:
+    per_row = reg.shape.rank == 1
+    if shared and not per_row:
         return batched_ridge(gram, rhs, reg)
-    gram += reg * tf_.eye(tf_.shape(fixed)[1], dtype=fixed.dtype)
+    if shared:
+        return _shared_ridge(gram, rhs, reg)
     # each observed pair's vector, gathered once for all the steps
     vectors = tf_.gather(fixed, columns)
     excess = weights - nu
+    if per_row:
+        ridge = reg[:, None]
+    else:
+        gram += reg * tf_.eye(tf_.shape(fixed)[1], dtype=fixed.dtype)
+        ridge = 0.0
 
     def apply(x):
         along = tf_.reduce_sum(vectors * tf_.gather(x, rows), axis=1)
-        return tf_.matmul(x, gram) + pairs(excess * along)
+        return tf_.matmul(x, gram) + ridge * x + pairs(excess * along)
 
     return conjugate_gradient(apply, rhs, start, steps, batched=True)
+
+
+def _shared_ridge(gram, rhs, l2):
+    """Solve :math:`(G + \\lambda_u I) x_u = b_u` for every row ``u``: one
+    matrix, one ridge per row.
+
+    One eigendecomposition :math:`G = V E V^\\top` serves every row:
+    :math:`x_u = V (E + \\lambda_u I)^{-1} V^\\top b_u`, two products with
+    ``V`` (a Cholesky factorisation per row would cost ``n`` of them). The
+    ``k x k`` decomposition runs in float64, where it costs nothing.
+    """
+    tf_ = tf()
+    values, vectors = tf_.linalg.eigh(tf_.cast(gram, tf_.float64))
+    # G is a Gram matrix: rounding may leave its eigenvalues a hair below 0
+    values = tf_.cast(tf_.maximum(values, 0.0), gram.dtype)
+    vectors = tf_.cast(vectors, gram.dtype)
+    return tf_.matmul(tf_.matmul(rhs, vectors) / (values[None, :] + l2[:, None]),
+                      vectors, transpose_b=True)
 
 
 def _pairs(rows, columns, n, dense):
