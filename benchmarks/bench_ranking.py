@@ -1,6 +1,7 @@
 """Top-N ranking quality of skembrec's estimators against popularity and implicit.
 
-The protocol of issue 17, on MovieLens-1M users 1-2999 and on MovieLens-100K:
+The protocol of issues 17 and 31, on MovieLens-1M users 1-2999, MovieLens-100K
+and ml-latest-small:
 
 * ``TemporalProbeSplit(n_probe=0.1, time_column=2)``: each user's latest 10%
   of ratings (rounded up) is held out;
@@ -14,12 +15,32 @@ The protocol of issue 17, on MovieLens-1M users 1-2999 and on MovieLens-100K:
   :func:`skembrec.metrics.popularity_bias`) beside them.
 
 Models: ``PopularityRecommender()`` (and with ``min_rating=4``), ``FunkMF()``,
-``EmbeddingRegressor()``, ``EmbeddingClassifier()`` with their defaults, and
-implicit's ``AlternatingLeastSquares`` (64 factors, on ratings >= 4 and on
-all ratings as implicit) and ``BayesianPersonalizedRanking`` (64 factors, on
-ratings >= 4), wrapped so that the same scorer ranks them (the rated items
-filtered as for skembrec). implicit is optional (``pip install -e
-".[bench]"``); without it its rows are reported as unavailable.
+``EmbeddingRegressor()``, ``EmbeddingClassifier()`` with their defaults,
+``EASE`` (defaults; ``relevance_threshold=4``; with ``time_column=2``, its
+recency weighting; and "tuned": ``l2``, ``recency_half_life`` and
+``recency_floor`` chosen on validation), ``ImplicitMF`` (its default
+solver, each solver by name where the estimator has a ``solver``, and
+``relevance_threshold=4``), and the anchors, computed independently of
+skembrec: EASE in NumPy float64 on ratings >= 4 with lambda chosen on
+validation ("EASE anchor"), implicit's ``AlternatingLeastSquares`` (64
+factors, on ratings >= 4 and on all ratings) and
+``BayesianPersonalizedRanking`` (64 factors, on ratings >= 4), wrapped so
+that the same scorer ranks them (the rated items filtered as for
+skembrec). implicit is optional (``pip install -e ".[bench]"``); without
+it its rows are reported as unavailable.
+
+Validation (what "tuned" and the anchor's lambda are chosen on): the same
+split again inside the training part (each user's latest 10% of their
+training ratings), scored by the same NDCG@10; the test part is never seen.
+
+Held-out users (``--held-out-users``, on by default): the strong
+generalisation protocol of Mult-VAE and EASE. A random 20% of the users
+(``default_rng(0)``) are absent from fit; each gives the first half (by
+time) of their ratings, the other half is what they are scored on
+(relevant = rated >= 4, every item not in their first half ranked). The
+EASE rows are fitted on the other users and
+score the held-out ones from their first half via ``fold_in``; the same
+model fitted with the held-out users' first halves is the reference.
 
 Every model is fitted once with ``random_state=0`` in one process;
 TensorFlow is started beforehand, graph tracing is part of each fit. The
@@ -27,8 +48,8 @@ table also times ``recommend`` for every test user in one batched call.
 
 Usage::
 
-    python benchmarks/bench_ranking.py                  # both datasets (~2 min)
-    python benchmarks/bench_ranking.py --datasets ml-100k
+    python benchmarks/bench_ranking.py                  # three datasets
+    python benchmarks/bench_ranking.py --datasets ml-100k --models "EASE()"
     python benchmarks/bench_ranking.py --quick          # synthetic smoke test, writes nothing
 
 Writes ``benchmarks/results/ranking.json`` (not with ``--quick`` unless
@@ -48,8 +69,8 @@ K = 10
 RELEVANT = 4
 N_PROBE = 0.1
 
-TABLE_KEYS = ("ndcg", "vs_popularity", "recall", "map", "coverage", "popularity_bias",
-              "fit_s", "recommend_s")
+TABLE_KEYS = ("ndcg", "vs_popularity", "vs_best_anchor", "recall", "map", "coverage",
+              "popularity_bias", "fit_s", "recommend_s")
 
 # (row label, library, class name, parameters)
 MODELS = [
@@ -59,7 +80,16 @@ MODELS = [
     ("EmbeddingRegressor()", "skembrec", "EmbeddingRegressor", {}),
     ("EmbeddingClassifier()", "skembrec", "EmbeddingClassifier", {}),
     ("ImplicitMF()", "skembrec", "ImplicitMF", {}),
+    ('ImplicitMF(solver="als")', "skembrec", "ImplicitMF", {"solver": "als"}),
+    ('ImplicitMF(solver="sgd")', "skembrec", "ImplicitMF", {"solver": "sgd"}),
     ("ImplicitMF(relevance_threshold=4)", "skembrec", "ImplicitMF", {"relevance_threshold": 4}),
+    ("EASE()", "skembrec", "EASE", {}),
+    ("EASE(relevance_threshold=4)", "skembrec", "EASE", {"relevance_threshold": 4}),
+    ("EASE(relevance_threshold=4, time_column=2)", "skembrec", "EASE",
+     {"relevance_threshold": 4, "time_column": 2}),
+    ("EASE tuned (relevance_threshold=4, time_column=2)", "skembrec", "EASE",
+     {"relevance_threshold": 4, "time_column": 2, "tune": True}),
+    ("EASE anchor (NumPy float64, ratings >= 4, lambda tuned)", "anchor", "ease", {}),
     ("implicit ALS, ratings >= 4", "implicit", "als", {"factors": 64, "min_rating": 4}),
     ("implicit ALS, all ratings", "implicit", "als", {"factors": 64}),
     ("implicit BPR, ratings >= 4", "implicit", "bpr", {"factors": 64, "min_rating": 4}),
@@ -116,26 +146,117 @@ class ImplicitRecommender:
         return np.ma.MaskedArray(items, mask=ids < 0)
 
 
-def make_model(library, name, params, quick):
+# the validation grids: the anchor's lambda; EASE's l2 and recency
+ANCHOR_L2 = (50, 100, 200, 300, 500, 800, 1200)
+EASE_GRID = [{"l2": l2, "recency_half_life": h, "recency_floor": f}
+             for l2 in (100, 300, 600) for h, f in ((3, 0.05), (5, 0.1), (10, 0.2))]
+
+
+class EaseAnchor:
+    """EASE as its paper writes it, in NumPy float64 (no skembrec): binary
+    interactions of ratings >= ``min_rating``, ``B = I - P / diag(P)``."""
+
+    def __init__(self, l2=500.0, min_rating=RELEVANT):
+        self.l2 = l2
+        self.min_rating = min_rating
+
+    def fit(self, X, y):
+        import pandas as pd
+        import scipy.sparse as sp
+
+        users, user_ids = pd.factorize(X[:, 0])
+        items, item_ids = pd.factorize(X[:, 1])
+        self.user_ids_, self.item_ids_ = pd.Index(user_ids), pd.Index(item_ids)
+        shape = (len(user_ids), len(item_ids))
+        self._seen = sp.csr_matrix((np.ones(len(users)), (users, items)), shape=shape)
+        keep = y >= self.min_rating
+        self._rows = sp.csr_matrix((np.ones(int(keep.sum())), (users[keep], items[keep])),
+                                   shape=shape)
+        gram = (self._rows.T @ self._rows).toarray()
+        gram[np.diag_indices_from(gram)] += self.l2
+        P = np.linalg.inv(gram)
+        self._B = -P / np.diag(P)
+        np.fill_diagonal(self._B, 0.0)
+        return self
+
+    def recommend(self, users, n=10, *, exclude_seen=True):
+        codes = self.user_ids_.get_indexer(np.asarray(users))
+        if (codes < 0).any():
+            raise ValueError("the EASE anchor has no cold start")
+        scores = np.asarray(self._rows[codes] @ self._B)
+        if exclude_seen:
+            seen = self._seen[codes]
+            scores[np.repeat(np.arange(len(codes)), np.diff(seen.indptr)), seen.indices] = \
+                -np.inf
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :n]
+        found = np.take_along_axis(scores, top, axis=1) > -np.inf
+        return np.ma.MaskedArray(np.asarray(self.item_ids_)[top], mask=~found)
+
+
+def validation_split(X_train):
+    """The training part split again by the test protocol: ``(fit, validation)``."""
+    from skembrec.model_selection import TemporalProbeSplit
+
+    return next(TemporalProbeSplit(n_probe=N_PROBE, time_column=2).split(X_train))
+
+
+def ndcg(model, X_test, y_test):
+    from skembrec.metrics import make_ranking_scorer
+
+    return make_ranking_scorer("ndcg", k=K, relevance_threshold=RELEVANT)(model, X_test, y_test)
+
+
+def tune(make, grid, X_train, y_train):
+    """The settings of ``grid`` whose model, fitted on the validation split's
+    fit part, has the best validation NDCG@10, and every score."""
+    fit, val = validation_split(X_train)
+    scores = []
+    for settings in grid:
+        model = make(settings).fit(X_train[fit], y_train[fit])
+        scores.append(ndcg(model, X_train[val], y_train[val]))
+    best = int(np.argmax(scores))
+    return grid[best], [{"settings": g, "validation_ndcg": s} for g, s in zip(grid, scores)]
+
+
+def make_model(library, name, params, quick, X_train=None, y_train=None, row=None):
     if library == "implicit":
         return ImplicitRecommender(name, random_state=SEED, **params)
+    if library == "anchor":
+        best, scores = tune(lambda g: EaseAnchor(**g), [{"l2": v} for v in ANCHOR_L2],
+                            X_train, y_train)
+        row["tuned"], row["validation"] = best, scores
+        return EaseAnchor(**best)
     import skembrec
 
     cls = getattr(skembrec, name)
-    if name != "PopularityRecommender":
+    params = dict(params)
+    if params.pop("tune", False):
+        best, scores = tune(lambda g: cls(**params, **g), EASE_GRID, X_train, y_train)
+        row["tuned"], row["validation"] = best, scores
+        params.update(best)
+    if name not in ("PopularityRecommender", "EASE"):
         params = {"random_state": SEED, **params}
         if quick:
             params["n_epochs"] = 2
     return cls(**params)
 
 
-def available(library):
+def available(library, name=None, params=None):
+    """True, or why the row cannot run."""
+    if library == "skembrec" and params and "solver" in params:
+        import inspect
+
+        import skembrec
+
+        if "solver" not in inspect.signature(getattr(skembrec, name)).parameters:
+            return f"skipped ({name} has no solver parameter in this skembrec)"
+        return True
     if library != "implicit":
         return True
     try:
         import implicit  # noqa: F401
     except ImportError:
-        return False
+        return f"unavailable ({library} is not installed)"
     return True
 
 
@@ -147,13 +268,63 @@ def load(dataset, quick):
         X, y = make_ratings(n_users=300, n_items=200, n_ratings=12_000,
                             random_state=SEED, return_X_y=True, as_frame=False)
         return np.asarray(X, dtype=np.int64), np.asarray(y, dtype=np.float64), "synthetic"
-    path = C.locate(dataset)
+    path = locate(dataset)
     if path is None:
         return None
     from skembrec.datasets import load_movielens
 
     X, y = load_movielens(path, return_X_y=True, as_frame=False)
     return np.asarray(X, dtype=np.int64), np.asarray(y, dtype=np.float64), str(path)
+
+
+def locate(dataset):
+    """The ratings file of ``dataset``, or None; ml-latest-small beside the others."""
+    if dataset in C.DATASETS:
+        return C.locate(dataset)
+    from pathlib import Path
+
+    from skembrec.datasets import find_dataset
+
+    folder = find_dataset(dataset)
+    if folder is None and (C.ROOT.parent / "shared" / "datasets" / dataset).exists():
+        folder = C.ROOT.parent / "shared" / "datasets" / dataset
+    path = None if folder is None else Path(folder) / "ratings.csv"
+    return path if path is not None and path.exists() else None
+
+
+DATASETS = ["ml-100k", "ml-1m-subset", "ml-latest-small"]
+
+
+def held_out_users(model_factory, X, y, row):
+    """The strong-generalisation protocol (module docstring): NDCG@10 of the
+    held-out users scored via ``fold_in``, and fitted with them."""
+    from skembrec.metrics import make_ranking_scorer
+
+    rng = np.random.default_rng(0)
+    users = np.unique(X[:, 0])
+    held = rng.choice(users, size=max(1, len(users) // 5), replace=False)
+    mine = np.isin(X[:, 0], held)
+    # each held-out user's ratings by time: the first half is given, the rest scored
+    order = np.lexsort((X[:, 2], X[:, 0]))
+    first = np.zeros(len(X), bool)
+    sorted_users = X[order, 0]
+    start = np.searchsorted(sorted_users, sorted_users, side="left")
+    count = np.searchsorted(sorted_users, sorted_users, side="right") - start
+    first[order] = (np.arange(len(X)) - start) < count // 2
+    given, scored = mine & first, mine & ~first
+    others = ~mine
+    scorer = make_ranking_scorer("ndcg", k=K, relevance_threshold=RELEVANT)
+    with C.Timer() as t:
+        model = model_factory().fit(X[others], y[others])
+    with C.Timer() as f:
+        model.fold_in(X[given], y[given])
+    row["held_out_fold_in"] = scorer(model, X[scored], y[scored])
+    row["held_out_fold_in_s"] = f.seconds
+    with_them = model_factory().fit(X[others | given], y[others | given])
+    row["held_out_fitted"] = scorer(with_them, X[scored], y[scored])
+    row["held_out_ratio"] = row["held_out_fold_in"] / row["held_out_fitted"]
+    row["held_out_users"] = len(held)
+    row["held_out_fit_s"] = t.seconds
 
 
 def evaluate(model, X_train, X_test, y_test):
@@ -176,14 +347,17 @@ def evaluate(model, X_train, X_test, y_test):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["ml-1m-subset", "ml-100k"],
-                        choices=list(C.DATASETS))
+    parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
     labels = [m[0] for m in MODELS]
     parser.add_argument("--models", nargs="+", default=labels, choices=labels)
     parser.add_argument("--quick", action="store_true",
                         help="synthetic data, 2 epochs: a smoke test (writes nothing)")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--no-held-out-users", dest="held_out_users", action="store_false",
+                        help="skip the held-out-users protocol")
     args = parser.parse_args(argv)
+
+    from sklearn.base import clone
 
     from skembrec import FunkMF
     from skembrec.model_selection import TemporalProbeSplit
@@ -222,24 +396,35 @@ def main(argv=None):
             if label not in args.models:
                 continue
             row = {"dataset": dataset, "model": label}
-            if not available(library):
-                row["status"] = f"unavailable ({library} is not installed)"
+            status = available(library, name, params)
+            if status is not True:
+                row["status"] = status
                 rows.append(row)
+                print(f"  {dataset} {label}: {status}", flush=True)
                 continue
-            model = make_model(library, name, params, args.quick)
+            model = make_model(library, name, params, args.quick, X_train, y_train, row)
             with C.Timer() as t:
                 model.fit(X_train, y_train)
             row["fit_s"] = t.seconds
             row.update(evaluate(model, X_train, X_test, y_test))
             row["status"] = "run"
-            rows.append(row)
             print(f"  {dataset} {label}: ndcg@{K} {row['ndcg']:.4f} ({row['fit_s']:.1f} s)",
                   flush=True)
+            if args.held_out_users and name == "EASE" and "tune" not in params:
+                held_out_users(lambda model=model: clone(model), X, y, row)
+                print(f"    held-out users: fold_in {row['held_out_fold_in']:.4f}, fitted "
+                      f"{row['held_out_fitted']:.4f} ({row['held_out_ratio']:.3f}x)",
+                      flush=True)
+            rows.append(row)
         popular = next((r for r in rows if r["model"] == "most popular" and "ndcg" in r),
                        None)
+        anchors = [r["ndcg"] for r in rows if "ndcg" in r and r["model"].startswith(
+            ("EASE anchor", "implicit ALS"))]
         for row in rows:
             if popular and "ndcg" in row:
                 row["vs_popularity"] = row["ndcg"] / popular["ndcg"]
+            if anchors and "ndcg" in row:
+                row["vs_best_anchor"] = row["ndcg"] / max(anchors)
         result["runs"].extend(rows)
         # one table per dataset, one row per model (what the docs render)
         result[dataset] = {
@@ -248,12 +433,24 @@ def main(argv=None):
         note = " [--quick: not real figures]" if args.quick else ""
         C.print_table(rows, [
             ("model", "model", ""), ("ndcg", f"NDCG@{K}", ".4f"),
-            ("vs_popularity", "vs popularity", ".2f"), ("recall", f"recall@{K}", ".4f"),
+            ("vs_popularity", "vs popularity", ".2f"),
+            ("vs_best_anchor", "vs best anchor", ".3f"), ("recall", f"recall@{K}", ".4f"),
             ("map", f"MAP@{K}", ".4f"), ("coverage", "coverage", ".3f"),
             ("popularity_bias", "pop. bias", ".2f"), ("fit_s", "fit s", ".2f"),
             ("recommend_s", "recommend s", ".2f")],
             title=f"{dataset}: top-{K} of every unrated item, relevant = held out "
                   f"and rated >= {RELEVANT}{note}")
+        held = [r for r in rows if "held_out_ratio" in r]
+        if held:
+            C.print_table(held, [
+                ("model", "model", ""), ("held_out_fold_in", "NDCG@10 fold_in", ".4f"),
+                ("held_out_fitted", "NDCG@10 fitted with them", ".4f"),
+                ("held_out_ratio", "ratio", ".3f"), ("held_out_fold_in_s", "fold_in s", ".2f")],
+                title=f"{dataset}: held-out users (first half given, second half scored)")
+            result[f"{dataset} held-out users"] = {
+                r["model"]: {key: r.get(key) for key in (
+                    "held_out_fold_in", "held_out_fitted", "held_out_ratio",
+                    "held_out_fold_in_s", "held_out_users")} for r in held}
     if args.quick and not args.output:
         print("\n--quick: no JSON written (pass --output to keep it)")
         return result

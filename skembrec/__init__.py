@@ -9,6 +9,7 @@ from ._version import __version__
 __all__ = [
     "AutoRec",
     "BayesianMF",
+    "EASE",
     "EmbeddingClassifier",
     "EmbeddingRegressor",
     "FunkMF",
@@ -16,7 +17,7 @@ __all__ = [
     "PopularityRecommender",
     "__version__",
 ]
-_MODELS = ("AutoRec", "BayesianMF", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
+_MODELS = ("AutoRec", "BayesianMF", "EASE", "EmbeddingClassifier", "EmbeddingRegressor", "FunkMF",
            "ImplicitMF", "PopularityRecommender")
 
 

@@ -16,7 +16,16 @@ estimators.
     One half-step of implicit-feedback alternating least squares (Hu, Koren
     and Volinsky 2008) with implicit's conjugate-gradient recipe (Takacs,
     Pilaszy and Tikk 2011): every row of one side, the other side fixed.
+:func:`solve_item_weights`
+    The closed-form item-item weights of EASE (Steck 2019): one regularised
+    Gram inverse, by LAPACK's Cholesky on a CPU and TensorFlow's on a GPU,
+    with :func:`check_memory` refusing a catalogue too large before
+    allocating.
 """
+
+import os
+
+import numpy as np
 
 from .backend import graph_loop, tf
 
@@ -265,3 +274,145 @@ def _constant(value, dtype):
     ``dtype`` (``tf.cast`` would round it through float32 first)."""
     tf_ = tf()
     return tf_.cast(value, dtype) if tf_.is_tensor(value) else tf_.constant(value, dtype)
+
+
+# bytes per item-item entry at the solve: the graph's float32 B, the float32
+# Gram matrix inverted in place, and the float32 copy B takes on its way into
+# the graph (a float64 retry, where float32 Cholesky fails, needs 4 more)
+SOLVE_BYTES = 12
+
+
+# -- the item-item solve (EASE) ------------------------------------------------
+def available_memory():
+    """Bytes of memory available to a new allocation, or None where unknown."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(n_items, bytes_per_entry, purpose):
+    """``ValueError`` when ``n_items**2 * bytes_per_entry`` exceeds the memory
+    available now (checked before allocating anything that size)."""
+    needed = float(n_items) ** 2 * bytes_per_entry
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"EASE needs about {needed / 2**30:.1f} GiB {purpose} its {n_items:,} x "
+            f"{n_items:,} item-item matrices, more than the {available / 2**30:.1f} GiB "
+            "of memory available: fit on fewer items (e.g. leave out the items with "
+            "the fewest ratings), on a machine with more memory, or use ImplicitMF, "
+            "whose size grows with n_items * n_factors")
+
+
+def gram_matrix(rows, dtype=np.float32):
+    """:math:`X^\\top X` of a users x items CSR, dense and C-ordered; computed a
+    block of items at a time, so the sparse products stay small."""
+    columns = rows.T.tocsr()
+    n = rows.shape[1]
+    gram = np.empty((n, n), dtype=dtype)
+    block = max(1, (1 << 22) // max(n, 1))
+    for lo in range(0, n, block):
+        gram[lo:lo + block] = (columns[lo:lo + block] @ rows).toarray()
+    return gram
+
+
+def solve_on_gpu():
+    """Whether the solve runs in TensorFlow (a GPU is visible) or LAPACK."""
+    return bool(tf().config.list_logical_devices("GPU"))
+
+
+def solve_item_weights(rows, l2):
+    """``(B, objective)`` of EASE for the binary users x items CSR ``rows``.
+
+    ``B`` is float32 ``(n_items, n_items)`` (an ndarray, or a tensor on the
+    GPU); the objective :math:`\\|X - XB\\|^2 + \\lambda\\|B\\|^2` equals
+    :math:`\\sum_i 1/P_{ii} - n\\lambda` for :math:`P = (X^\\top X + \\lambda I)^{-1}`
+    (from :math:`(G + \\lambda I)B = G + \\lambda I - \\mathrm{diag}(1/P_{ii})`),
+    so it costs no product with :math:`X`.
+    """
+    n = rows.shape[1]
+    check_memory(n, SOLVE_BYTES - 8, "to solve for")
+    if solve_on_gpu():
+        return _solve_tensorflow(rows, l2)
+    inverse = _lapack_inverse(rows, l2, np.float32)
+    if inverse is None:
+        # float32 Cholesky failed (too ill-conditioned for it): float64
+        check_memory(n, SOLVE_BYTES, "to solve in float64 for")
+        inverse = _lapack_inverse(rows, l2, np.float64)
+        if inverse is None:
+            raise ValueError("EASE's regularised Gram matrix is not positive definite "
+                             "even in float64: raise l2")
+        inverse = inverse.astype(np.float32)
+    return _weights_from_inverse(inverse, l2)
+
+
+def _lapack_inverse(rows, l2, dtype):
+    """:math:`(X^\\top X + \\lambda I)^{-1}` by LAPACK's Cholesky (potrf, potri), in
+    place, as a full C-ordered matrix; None where the factorisation fails."""
+    from scipy.linalg import lapack
+
+    gram = gram_matrix(rows, dtype)
+    n = len(gram)
+    gram[np.diag_indices(n)] += dtype(l2)
+    potrf, potri = (lapack.spotrf, lapack.spotri) if dtype == np.float32 else \
+        (lapack.dpotrf, lapack.dpotri)
+    # a symmetric C-ordered matrix is its own Fortran-ordered transpose, which
+    # LAPACK factors and inverts in place
+    factor, info = potrf(gram.T, lower=0, clean=0, overwrite_a=1)
+    if info != 0:
+        return None
+    inverse, info = potri(factor, lower=0, overwrite_c=1)
+    if info != 0:
+        return None
+    # the upper triangle of the Fortran array holds P: the lower one of its
+    # C-ordered transpose; mirror it a block of rows at a time
+    full = inverse.T
+    block = max(1, (1 << 22) // max(n, 1))
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        full[lo:hi, hi:] = full[hi:, lo:hi].T
+        square = full[lo:hi, lo:hi]
+        upper = np.triu_indices(hi - lo, 1)
+        square[upper] = square.T[upper]
+    return full
+
+
+def _weights_from_inverse(inverse, l2):
+    """``(B, objective)`` from :math:`P`, overwriting it."""
+    diagonal = np.diag(inverse).astype(np.float64)
+    objective = float(np.sum(1.0 / diagonal) - len(diagonal) * l2)
+    inverse /= -diagonal.astype(inverse.dtype)[None, :]
+    inverse[np.diag_indices(len(diagonal))] = 0.0
+    return inverse, objective
+
+
+def _solve_tensorflow(rows, l2):
+    """The solve in TensorFlow (on the GPU it sees): Cholesky, then the inverse
+    from the factor."""
+    tf_ = tf()
+    n = rows.shape[1]
+    try:
+        matrix = tf_.constant(gram_matrix(rows))
+        matrix = tf_.linalg.set_diag(matrix, tf_.linalg.diag_part(matrix) + np.float32(l2))
+        inverse = tf_.linalg.cholesky_solve(tf_.linalg.cholesky(matrix),
+                                            tf_.eye(n, dtype=tf_.float32))
+        del matrix
+        diagonal = tf_.linalg.diag_part(inverse)
+        objective = float(tf_.reduce_sum(1.0 / tf_.cast(diagonal, tf_.float64))) - n * l2
+        weights = tf_.linalg.set_diag(-inverse / diagonal[None, :], tf_.zeros_like(diagonal))
+    except tf_.errors.ResourceExhaustedError:
+        raise ValueError(f"EASE's {n:,} x {n:,} item-item matrices do not fit in the "
+                         "GPU's memory: fit on fewer items, or hide the GPU "
+                         "(CUDA_VISIBLE_DEVICES='') to solve on the CPU") from None
+    if not np.isfinite(objective):
+        raise ValueError("EASE's regularised Gram matrix is not positive definite in "
+                         "float32: raise l2")
+    return weights, objective

@@ -317,6 +317,24 @@ class ImplicitTarget:
         return cls()
 
 
+class ScoreTarget(ImplicitTarget):
+    """Implicit feedback scored without a link function: the graph's output is
+    the ranking score itself, and ``predict`` and the served ``score`` return
+    it as it is (EASE's :math:`x_u B`)."""
+
+    def decode(self, output):
+        """The score, float64."""
+        return np.asarray(output, dtype=np.float64)
+
+    def serve_tensor(self, tf_, output, params):
+        """In a served model: the score itself."""
+        return {"score": output}
+
+    def state(self, arrays, store):
+        """Plain values for the safe file format."""
+        return {"kind": "score"}
+
+
 def softmax(logits):
     """Row-wise softmax in float64."""
     logits = np.asarray(logits, dtype=np.float64)
