@@ -30,7 +30,7 @@ import time
 import _common as C
 import numpy as np
 
-MODELS = ("FunkMF", "ImplicitMF", "BayesianMF", "AutoRec", "EmbeddingRegressor",
+MODELS = ("FunkMF", "ImplicitMF", "EASE", "BayesianMF", "AutoRec", "EmbeddingRegressor",
           "EmbeddingClassifier")
 SHORT_FIT = {"FunkMF": {"n_epochs": 2}, "ImplicitMF": {"n_epochs": 2},
              "BayesianMF": {"n_epochs": 62, "n_burn_in": 2},
