@@ -73,6 +73,30 @@ class FeatureColumn:
     def __repr__(self):
         return f"FeatureColumn({self.ref!r}, {self.kind!r}, n_tokens={self.n_tokens})"
 
+    def transform_tensor(self, tf_, x, lookup, separator, offset, pad):
+        """:func:`_encode_column` in TensorFlow, for a served model (``tf_`` is
+        the module: nothing here imports it). ``x`` is the raw column,
+        ``lookup`` a table from the vocabulary's values (or parts) to their
+        positions, -1 when unknown; the tokens come back shifted by
+        ``offset``, an unknown one as ``pad`` with value 0. Returns
+        ``(index, value)``, ``(n, width)`` int32 and float32."""
+        t = tf_
+        if self.kind == "numeric":
+            value = (x - self.mean) / self.scale
+            value = t.where(t.math.is_finite(value), value, 0.0)  # missing: the mean
+            return (t.fill([t.shape(x)[0], 1], t.constant(offset, t.int32)),
+                    t.cast(value, t.float32)[:, None])
+        if self.kind == "categorical":
+            token = t.cast(lookup.lookup(x), t.int32)
+            return (t.where(token >= 0, token + offset, pad)[:, None],
+                    t.cast(token >= 0, t.float32)[:, None])
+        # multi-valued: each known part weighs 1/(known parts); "" is unknown
+        token = t.cast(lookup.lookup(t.strings.split(x, sep=separator)), t.int32)
+        known = t.cast(token >= 0, t.float32)
+        share = t.math.divide_no_nan(known, t.reduce_sum(known, axis=1, keepdims=True))
+        index = t.where(token >= 0, token + offset, pad)
+        return index.to_tensor(default_value=pad), share.to_tensor(default_value=0.0)
+
 
 class SideFeatures:
     """The feature columns of one side and their encoding into token bags.

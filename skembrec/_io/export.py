@@ -389,7 +389,9 @@ class _Graph:
 
 
 class _FeatureEncoder:
-    """:class:`~skembrec._input.features.SideFeatures`' ``transform`` in TensorFlow.
+    """The feature columns of a served model: lookup tables of their values,
+    then each column's
+    :meth:`~skembrec._input.features.FeatureColumn.transform_tensor`.
 
     Each feature column is one input, named after the column (``column_<n>``
     for a position): float64 for a numeric column, a string or int64 for a
@@ -435,25 +437,10 @@ class _FeatureEncoder:
         indices, values = [], []
         pad = t.constant(self.n_tokens, t.int32)
         for name, column, offset, table in self.columns:
-            x = columns[name]
-            if column.kind == "numeric":
-                value = (x - column.mean) / column.scale
-                value = t.where(t.math.is_finite(value), value, 0.0)
-                indices.append(t.fill([t.shape(x)[0], 1], t.constant(offset, t.int32)))
-                values.append(t.cast(value, t.float32)[:, None])
-            elif column.kind == "categorical":
-                token = t.cast(table.lookup(x), t.int32)
-                indices.append(t.where(token >= 0, token + offset, pad)[:, None])
-                values.append(t.cast(token >= 0, t.float32)[:, None])
-            else:
-                parts = t.strings.split(x, sep=self.separator)
-                token = t.cast(table.lookup(parts), t.int32)  # ragged; "" is unknown
-                known = t.cast(token >= 0, t.float32)
-                count = t.reduce_sum(known, axis=1, keepdims=True)
-                share = t.math.divide_no_nan(known, count)
-                index = t.where(token >= 0, token + offset, pad)
-                indices.append(index.to_tensor(default_value=self.n_tokens))
-                values.append(share.to_tensor(default_value=0.0))
+            index, value = column.transform_tensor(t, columns[name], table, self.separator,
+                                                   offset, pad)
+            indices.append(index)
+            values.append(value)
         index = t.concat(indices, axis=1)
         value = t.concat(values, axis=1)
         # unknown entries point at the zero row with value 0, as in NumPy
