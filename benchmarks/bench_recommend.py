@@ -73,8 +73,11 @@ def worker(payload):
         return implicit_worker(X, y, users, repeats)
     import skembrec
 
-    params = SHORT_FIT[payload["model"]] if payload["short_fit"] else {}
-    model = getattr(skembrec, payload["model"])(random_state=0, **params)
+    params = SHORT_FIT.get(payload["model"], {}) if payload["short_fit"] else {}
+    cls = getattr(skembrec, payload["model"])
+    if "random_state" in cls().get_params():  # EASE is solved: it has none
+        params = {"random_state": 0, **params}
+    model = cls(**params)
     start = time.perf_counter()
     model.fit(X, y)
     fit_s = time.perf_counter() - start

@@ -462,7 +462,9 @@ class _Factored:
         # a few users (a service's call) are ranked in NumPy: calling the
         # compiled ranker costs about 1.5 ms of Python, the exact float64
         # scores of one user a few hundred microseconds
-        self.items64 = items.astype(np.float64)
+        # (k, n_items): a few users' nonzero factors pick its rows (EASE's
+        # "factors" are the users' interactions, mostly zeros)
+        self.items64 = np.ascontiguousarray(items.T, dtype=np.float64)
         self.bias64 = bias.astype(np.float64)
         self.every_item = tf_.ones([self.n_items], tf_.bool)
         self.no_pairs = tf_.zeros([0, 2], tf_.int64)
@@ -501,7 +503,12 @@ class _Factored:
         """The ranking of a few users by their exact (float64) scores: what the
         compiled ranker's re-scoring gives, without its call."""
         vectors = np.asarray(self.user_vectors(users), dtype=np.float32).astype(np.float64)
-        scores = vectors @ self.items64.T + self.bias64
+        used = np.flatnonzero(vectors.any(axis=0))
+        if len(used) < vectors.shape[1] // 4:
+            # zero factors add exactly nothing: leave them out
+            scores = vectors[:, used] @ self.items64[used] + self.bias64
+        else:
+            scores = vectors @ self.items64 + self.bias64
         if seen is not None:
             rows, cols = seen_pairs(seen, users)
             scores[rows, cols] = -np.inf
