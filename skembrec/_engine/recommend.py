@@ -77,6 +77,9 @@ class RecommenderMixin:
         ranking = self._ranking(state)
         if ranking is not None:
             ranking.top_n(np.array([len(state.user_vocab)]), 1)
+        elif state.target.ranks:
+            # a dense model: trace its ranking graph now (the unknown user)
+            self._score_rows(state, np.array([len(state.user_vocab)]))
 
     def _ranking(self, state):
         """The fitted model's :class:`_Factored` ranking (kept with the live

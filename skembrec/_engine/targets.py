@@ -33,6 +33,9 @@ class RegressionTarget:
     ``from_factors``, which are in rating units).
     """
 
+    #: whether ``recommend`` can rank items by the output
+    ranks = True
+
     loss = "squared_error"
     dtype = "float32"
 
@@ -196,9 +199,14 @@ class ClassTarget:
     def update(self, y):
         return self
 
+    @property
+    def ranks(self):
+        """Whether items can be ranked by the expected label (numeric labels)."""
+        return bool(np.issubdtype(self.classes.dtype, np.number))
+
     def _check_rankable(self):
         # rank items by expected rating: that needs labels that are numbers
-        if not np.issubdtype(self.classes.dtype, np.number):
+        if not self.ranks:
             raise ValueError(
                 f"recommend ranks items by their expected rating, which needs numeric "
                 f"labels; this model's classes are {self.classes.tolist()}. Fit it on "
@@ -267,6 +275,8 @@ class ImplicitTarget:
     logit itself. Which ratings count (and how much) is the estimator's
     ``sample_weight``-style choice (``relevance_threshold``).
     """
+
+    ranks = True
 
     loss = "logistic"
     dtype = "float32"
