@@ -19,13 +19,14 @@ from .._engine.trainers.base import TrainingPath
 from .._input import validation as _validation
 from .._io.state import fitted_state, merge_ratings, merge_seen
 from .._sklearn_compat import Interval, InvalidParameterError
+from ._mixins import RankingScoreMixin
 
 
 def _never(estimator):
     return False
 
 
-class EASE(BaseEmbeddingModel):
+class EASE(RankingScoreMixin, BaseEmbeddingModel):
     """Embarrassingly shallow autoencoder: a closed-form item-item model for top-N.
 
     A model made for ``recommend``. The interactions form a user x item
@@ -289,35 +290,6 @@ class EASE(BaseEmbeddingModel):
             a probability. 0 for an unknown user or item.
         """
         return np.asarray(self._raw_predict(X), dtype=np.float64)
-
-    def score(self, X, y, sample_weight=None):
-        """NDCG@10 of the model's top-10 for the users of ``X``.
-
-        The relevant items of a user are its rows of ``X`` rated at least
-        ``relevance_threshold`` (all of them when None), as
-        :func:`skembrec.metrics.make_ranking_scorer` defines it.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows of (user id, item id, ...).
-        y : array-like of shape (n_samples,)
-            Their ratings.
-        sample_weight : None
-            Not supported; must be None.
-
-        Returns
-        -------
-        score : float
-            The mean NDCG@10 over the users with a relevant item.
-        """
-        from ..metrics import make_ranking_scorer
-
-        if sample_weight is not None:
-            raise ValueError("EASE.score does not take sample_weight")
-        _validation.check_X(self, X, reset=False)  # as predict checks X
-        threshold = fitted_state(self).params["relevance_threshold"]
-        return make_ranking_scorer("ndcg", k=10, relevance_threshold=threshold)(self, X, y)
 
     def similar_items(self, item, n=10):
         """Return the ``n`` items whose interactions add most to ``item``'s score.

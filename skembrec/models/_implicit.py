@@ -8,15 +8,14 @@ from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.targets import ImplicitTarget
 from .._engine.training import Table
-from .._input import validation as _validation
-from .._io.state import fitted_state
 from .._sklearn_compat import Interval, StrOptions
+from ._mixins import RankingScoreMixin
 
 # each solver's default reg, chosen on validation (see the class docstring)
 SOLVER_REG = {"als": 0.05, "sgd": 0.01}
 
 
-class ImplicitMF(BaseEmbeddingModel):
+class ImplicitMF(RankingScoreMixin, BaseEmbeddingModel):
     """Matrix factorisation trained to rank: who rated what, against what they did not.
 
     A model made for ``recommend``, not for predicting ratings. Every rating
@@ -381,35 +380,6 @@ class ImplicitMF(BaseEmbeddingModel):
             popularity, an unknown item the user's plain :math:`\\sigma(0)`.
         """
         return self._fitted_state().target.decode(self._raw_predict(X))
-
-    def score(self, X, y, sample_weight=None):
-        """NDCG@10 of the model's top-10 for the users of ``X``.
-
-        The relevant items of a user are its rows of ``X`` rated at least
-        ``relevance_threshold`` (all of them when None), as
-        :func:`skembrec.metrics.make_ranking_scorer` defines it.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows of (user id, item id, ...).
-        y : array-like of shape (n_samples,)
-            Their ratings.
-        sample_weight : None
-            Not supported; must be None.
-
-        Returns
-        -------
-        score : float
-            The mean NDCG@10 over the users with a relevant item.
-        """
-        from ..metrics import make_ranking_scorer
-
-        if sample_weight is not None:
-            raise ValueError("ImplicitMF.score does not take sample_weight")
-        _validation.check_X(self, X, reset=False)  # as predict checks X
-        threshold = fitted_state(self).params["relevance_threshold"]
-        return make_ranking_scorer("ndcg", k=10, relevance_threshold=threshold)(self, X, y)
 
     @property
     def item_biases_(self):

@@ -1,8 +1,10 @@
-"""What the two rating regressors (FunkMF, EmbeddingRegressor) share."""
+"""What the rating regressors share, and what the top-N models (ImplicitMF,
+EASE) share."""
 
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .._input import validation as _validation
 from .._io.state import fitted_state
 
 
@@ -48,3 +50,36 @@ class RatingRegressorMixin(RegressorMixin):
         if self._state.params.get("clip_predictions", True):
             np.clip(pred, *self.rating_range_, out=pred)
         return pred
+
+
+class RankingScoreMixin:
+    """A top-N model's ``score``: NDCG@10, the relevance threshold of its fit."""
+
+    def score(self, X, y, sample_weight=None):
+        """NDCG@10 of the model's top-10 for the users of ``X``.
+
+        The relevant items of a user are its rows of ``X`` rated at least
+        ``relevance_threshold`` (all of them when None), as
+        :func:`skembrec.metrics.make_ranking_scorer` defines it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows of (user id, item id, ...).
+        y : array-like of shape (n_samples,)
+            Their ratings.
+        sample_weight : None
+            Not supported; must be None.
+
+        Returns
+        -------
+        score : float
+            The mean NDCG@10 over the users with a relevant item.
+        """
+        from ..metrics import make_ranking_scorer
+
+        if sample_weight is not None:
+            raise ValueError(f"{type(self).__name__}.score does not take sample_weight")
+        _validation.check_X(self, X, reset=False)  # as predict checks X
+        threshold = fitted_state(self).params["relevance_threshold"]
+        return make_ranking_scorer("ndcg", k=10, relevance_threshold=threshold)(self, X, y)
