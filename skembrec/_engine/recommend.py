@@ -465,9 +465,10 @@ class _Factored:
         # a few users (a service's call) are ranked in NumPy: calling the
         # compiled ranker costs about 1.5 ms of Python, the exact float64
         # scores of one user a few hundred microseconds
-        # (k, n_items): a few users' nonzero factors pick its rows (EASE's
-        # "factors" are the users' interactions, mostly zeros)
-        self.items64 = np.ascontiguousarray(items.T, dtype=np.float64)
+        # (k, n_items), float32: a few users' nonzero factors pick its rows
+        # (EASE's "factors" are the users' interactions, mostly zeros), which
+        # become float64 per call (no float64 copy of EASE's n_items^2 kept)
+        self.items_by_factor = np.ascontiguousarray(items.T)
         self.bias64 = bias.astype(np.float64)
         self.every_item = tf_.ones([self.n_items], tf_.bool)
         self.no_pairs = tf_.zeros([0, 2], tf_.int64)
@@ -509,9 +510,11 @@ class _Factored:
         used = np.flatnonzero(vectors.any(axis=0))
         if len(used) < vectors.shape[1] // 4:
             # zero factors add exactly nothing: leave them out
-            scores = vectors[:, used] @ self.items64[used] + self.bias64
+            vectors = vectors[:, used]
+            items = self.items_by_factor[used]
         else:
-            scores = vectors @ self.items64 + self.bias64
+            items = self.items_by_factor
+        scores = vectors @ items.astype(np.float64) + self.bias64
         if seen is not None:
             rows, cols = seen_pairs(seen, users)
             scores[rows, cols] = -np.inf
