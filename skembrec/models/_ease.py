@@ -202,17 +202,6 @@ class EASE(RankingScoreMixin, BaseEmbeddingModel):
                     f"{getattr(self, name)!r} (a bool)")
 
     # -- the model's seams -----------------------------------------------------------
-    @staticmethod
-    def _fit_weight(params, y, weight):
-        threshold = params["relevance_threshold"]
-        if threshold is None:
-            return weight
-        keep = (np.asarray(y) >= threshold).astype(np.float64)
-        if not keep.any():
-            raise ValueError(f"no rating reaches relevance_threshold={threshold} "
-                             f"(the highest is {np.max(y)}): nothing to learn from")
-        return keep if weight is None else weight * keep
-
     @classmethod
     def _trainer_class(cls, params):
         return ClosedFormSolve

@@ -2,8 +2,6 @@
 
 import numbers
 
-import numpy as np
-
 from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.targets import ImplicitTarget
@@ -313,17 +311,6 @@ class ImplicitMF(RankingScoreMixin, BaseEmbeddingModel):
         if params["reg"] is None:
             params = {**params, "reg": SOLVER_REG[params["solver"]]}
         return params
-
-    @staticmethod
-    def _fit_weight(params, y, weight):
-        threshold = params["relevance_threshold"]
-        if threshold is None:
-            return weight
-        keep = (np.asarray(y) >= threshold).astype(np.float64)
-        if not keep.any():
-            raise ValueError(f"no rating reaches relevance_threshold={threshold} "
-                             f"(the highest is {np.max(y)}): nothing to learn from")
-        return keep if weight is None else weight * keep
 
     @classmethod
     def _trainer_class(cls, params):

@@ -53,7 +53,21 @@ class RatingRegressorMixin(RegressorMixin):
 
 
 class RankingScoreMixin:
-    """A top-N model's ``score``: NDCG@10, the relevance threshold of its fit."""
+    """What the top-N models share: the ratings that count as interactions
+    (``relevance_threshold``) and a ``score`` that is NDCG@10 at the fit's
+    threshold."""
+
+    @staticmethod
+    def _fit_weight(params, y, weight):
+        """Ratings under ``relevance_threshold`` are no interaction (weight 0)."""
+        threshold = params["relevance_threshold"]
+        if threshold is None:
+            return weight
+        keep = (np.asarray(y) >= threshold).astype(np.float64)
+        if not keep.any():
+            raise ValueError(f"no rating reaches relevance_threshold={threshold} "
+                             f"(the highest is {np.max(y)}): nothing to learn from")
+        return keep if weight is None else weight * keep
 
     def score(self, X, y, sample_weight=None):
         """NDCG@10 of the model's top-10 for the users of ``X``.
