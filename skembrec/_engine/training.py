@@ -38,10 +38,11 @@ class Table:
         batch's ids in batch order. A feature table is read once per rating
         through that rating's bag of feature indices (``(batch, width)``),
         so its gradient's rows are the bags' entries in row-major order.
-    unknown : {"zero", "mean"}, default="zero"
+    unknown : {"zero", "mean", "trained"}, default="zero"
         What the last row holds after training: zeros (an unknown id adds
-        nothing: biases, drifts) or the mean of the learnt rows (an unknown
-        id is the average user or item).
+        nothing: biases, drifts), the mean of the learnt rows (an unknown
+        id is the average user or item), or what the training path wrote
+        there (BayesianMF's prior mean of the ids, with side features).
     reg_scale : float, default=1.0
         The table's L2 coefficient, as a multiple of the estimator's ``reg``,
         applied to the rows a batch touches.
@@ -72,6 +73,8 @@ def fill_unknown_rows(tables):
     for table in tables:
         var = table.variable
         n = var.shape[0] - 1
+        if table.unknown == "trained":
+            continue
         if table.unknown == "mean":
             row = tf_.reduce_mean(var.value[:n], axis=0)
         else:

@@ -118,8 +118,11 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     Notes
     -----
     Cold start: an unknown user or item (or a missing id) has no id or
-    implicit term; its side features, when given, predict for it, and the
-    global mean otherwise. ``fold_in``, ``partial_fit``, warm starts, early
+    implicit term; with side features it is predicted from them, on top of
+    the ids' prior mean (the features are the regression of the ids' terms
+    on their attributes, drawn so: an attribute's effect moves between the
+    ids and the features in one sweep), and from the global mean
+    otherwise. ``fold_in``, ``partial_fit``, warm starts, early
     stopping and fits from shards are not available: the sampler starts
     afresh at every ``fit``.
 
@@ -255,8 +258,12 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
             factors = table(n, p.n_factors * samples, f"{side}_embedding")
             bias = table(n, samples, f"{side}_bias")
             vectors[side], biases[side] = factors(ids), bias(ids)
-            tables += [Table(factors.embeddings, side), Table(bias.embeddings, side)]
             bag = spec.feature_inputs(side)
+            # with features, an unknown id's row is the ids' prior mean, the
+            # level the features' effects are drawn from (the sampler's)
+            unknown = "zero" if bag is None else "trained"
+            tables += [Table(factors.embeddings, side, unknown),
+                       Table(bias.embeddings, side, unknown)]
             if bag is not None:
                 index, value, n_tokens = bag
                 features = table(n_tokens, p.n_factors * samples, f"{side}_feature_embedding")

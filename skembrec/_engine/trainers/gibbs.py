@@ -32,6 +32,11 @@ conditional's precision equation, with Gaussian noise of that precision on
 the right-hand side, solved by :data:`CG_STEPS` conjugate-gradient steps
 warm-started at the current draw (exact at convergence).
 
+A feature group is drawn given the ids' coordinates (each id's own term
+plus its features'), as the regression of the ids' own terms on the
+features (:meth:`GibbsSampler._centred_draw`), and an unknown id's row
+holds the id group's prior mean.
+
 After each kept sweep the draw is written into the Keras model's tables,
 sample ``s`` in columns ``s*k .. (s+1)*k`` of the factor tables (scaled by
 ``1/sqrt(S)``, so one dot product is the mean over the samples of
@@ -185,7 +190,11 @@ class GibbsSampler(TrainingPath):
         linear = _segment_sum(r[:, None] * wq, rows, n)
         alpha = self.alpha
         total = self._total(side)
+        ids = self.groups[side][0]
         for g in self.groups[side]:
+            if g["dest"] == "features":
+                self._centred_draw(g, ids)
+                continue
             # the other groups' share: the running total less this group's
             rest = total - tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
             residual = linear - tf_.linalg.matvec(gram, rest)
@@ -213,6 +222,45 @@ class GibbsSampler(TrainingPath):
             g["theta"].assign(theta)
             total = rest + tf_.sparse.sparse_dense_matmul(g["A"], theta)
             self._sample_hyper(g)
+
+    def _centred_draw(self, g, ids):
+        """Draw feature group ``g`` given the ids' coordinates (their own
+        terms ``ids`` plus the features'), which stay as they are.
+
+        The features are the regression of each id's own term on its
+        features (the id prior, precision ``lam`` per factor): drawn so,
+        an attribute's effect moves between the ids and the features in
+        one draw, where drawn given the ratings with the ids fixed it moves
+        by about the ratio of the prior's precision to the ratings' a sweep.
+        The ratings' residuals do not change.
+        """
+        tf_ = tf()
+        gen = self._generator
+        k1 = self.k + 1
+        weight, residual = ids["lam"], ids["theta"] - ids["mu"]
+        lam, mu, theta = g["lam"], g["mu"], g["theta"]
+        current = tf_.sparse.sparse_dense_matmul(g["A"], theta)
+        if g["owner"] is not None:
+            # one column per entity: a diagonal precision per column
+            value = g["value"][:, None]
+            precision = lam + weight * tf_.math.unsorted_segment_sum(
+                tf_.square(value) * tf_.ones([1, k1]), g["owner"], g["n"] + 1)[:-1]
+            linear = lam * mu + weight * tf_.math.unsorted_segment_sum(
+                value * (residual + current), g["owner"], g["n"] + 1)[:-1]
+            draw = linear / precision + gen.normal([g["n"], k1]) / tf_.sqrt(precision)
+        else:
+            rhs = (lam * mu + tf_.sqrt(lam) * gen.normal([g["n"], k1])
+                   + tf_.sparse.sparse_dense_matmul(
+                       g["AT"], weight * (residual + current)
+                       + tf_.sqrt(weight) * gen.normal(tf_.shape(residual))))
+            draw = conjugate_gradient(
+                lambda x: lam * x + tf_.sparse.sparse_dense_matmul(
+                    g["AT"], weight * tf_.sparse.sparse_dense_matmul(g["A"], x)),
+                rhs, theta, CG_STEPS, batched=False)
+        g["theta"].assign(draw)
+        ids["theta"].assign(ids["theta"] - tf_.sparse.sparse_dense_matmul(g["A"], draw)
+                            + current)
+        self._sample_hyper(g)
 
     def _sample_hyper(self, g):
         """The group's Normal-Gamma hyperparameters given its rows."""
@@ -261,8 +309,13 @@ class GibbsSampler(TrainingPath):
         for side, groups in self.groups.items():
             ids = tf_.add_n([tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
                              for g in groups if g["dest"] != "features"])
-            self._write(f"{side}_embedding", f"{side}_bias", ids, columns, slot, scale)
             tokens = [g for g in groups if g["dest"] == "features"]
+            if tokens:
+                # an unknown id: the id group's prior mean, the level its
+                # features' effects are measured from (they are drawn as
+                # the regression of the ids' own terms on the features)
+                ids = tf_.concat([ids, groups[0]["mu"][None]], 0)
+            self._write(f"{side}_embedding", f"{side}_bias", ids, columns, slot, scale)
             if tokens:
                 # the columns' tokens in the table's order (by offset)
                 theta = tf_.concat([g["theta"] for g in sorted(tokens,
