@@ -14,7 +14,8 @@ A model class says three things and nothing else:
     graph is always the graph of the fit.
 ``_target``
     Its target encoder class (:mod:`skembrec._engine.targets`): how ``y`` becomes
-    training targets, which loss, and how outputs rank items.
+    training targets, which loss, and how outputs rank items (where a
+    parameter chooses it, ``_target_class(params)`` says which).
 ``_architecture``
     The parameters that shape the graph. After a change to one of them,
     ``fit`` with ``warm_start=True`` starts from scratch and ``partial_fit``
@@ -118,6 +119,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         "feature_separator": [str],
     }
     _target = RegressionTarget
+
+    @classmethod
+    def _target_class(cls, params):
+        """The target encoder class of a fit with ``params``: ``_target``,
+        unless a parameter chooses the target (BayesianMF's ``output``)."""
+        return cls._target
     _architecture = ("n_factors", "time_column", "user_features", "item_features",
                      "feature_separator")
     _partial_fit_params = ()

@@ -346,3 +346,83 @@ def test_changing_the_solver_after_fit_changes_nothing_until_the_next_fit(rating
 def test_an_unknown_solver_is_refused_by_name(ratings):
     with pytest.raises(ValueError, match="solver"):
         clone(FAST).set_params(solver="gibbs").fit(*ratings)
+
+
+# -- output="ordinal": the ordered probit ----------------------------------------
+ORDINAL = BayesianMF(n_factors=4, n_epochs=30, n_burn_in=10, n_kept_samples=10,
+                     random_state=0, output="ordinal")
+
+
+def probit_ratings(seed=0, n_users=150, n_items=80, n=5000):
+    """Star ratings cut from a latent Gaussian rating: user and item effects
+    plus a rank-2 interaction and unit noise, at fixed cut points."""
+    rng = np.random.default_rng(seed)
+    u, i = rng.integers(0, n_users, n), rng.integers(0, n_items, n)
+    P, Q = rng.normal(0, 0.6, (n_users, 2)), rng.normal(0, 0.6, (n_items, 2))
+    bu, bi = rng.normal(0, 0.7, n_users), rng.normal(0, 0.7, n_items)
+    latent = bu[u] + bi[i] + np.sum(P[u] * Q[i], 1) + rng.normal(0, 1, n)
+    y = 1.0 + np.searchsorted([-1.5, -0.5, 0.5, 1.5], latent)
+    return np.column_stack([u, i]), y
+
+
+@pytest.fixture(scope="module")
+def ordinal_fit():
+    X, y = probit_ratings()
+    return clone(ORDINAL).fit(X[:4000], y[:4000]), X[4000:], y[4000:]
+
+
+def test_ordinal_output_predicts_the_expected_rating_of_its_distribution(ordinal_fit):
+    model, X_test, y_test = ordinal_fit
+    proba = model.predict_proba(X_test)
+    np.testing.assert_array_equal(model.classes_, [1.0, 2.0, 3.0, 4.0, 5.0])
+    assert proba.shape == (len(X_test), 5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(X_test), proba @ model.classes_, rtol=1e-6)
+    # the distribution is informative: the true level is likelier than under
+    # the training levels' frequencies
+    frequency = np.bincount(model.classes_.searchsorted(y_test), minlength=5) / len(y_test)
+    true = model.classes_.searchsorted(y_test)
+    assert np.mean(np.log(proba[np.arange(len(y_test)), true])) > np.mean(
+        np.log(frequency[true])) + 0.05
+    assert model.predict_std(X_test).shape == (len(X_test),)
+
+
+def test_ordinal_output_fits_ratings_cut_from_a_latent_scale_as_well_as_regression():
+    """On ratings cut from a latent Gaussian, the probit does as well as the
+    Gaussian likelihood on the stars: over data and sampler seeds 0-4 its
+    RMSE less the regression's was -0.021 to +0.009 (mean -0.010, sd 0.011);
+    the margin is that mean plus 3 sd, which a probit whose cut points or
+    latent ratings were drawn wrongly is far beyond."""
+    X, y = probit_ratings(seed=1)
+    ordinal = clone(ORDINAL).fit(X[:4000], y[:4000])
+    regression = clone(ORDINAL).set_params(output="regression").fit(X[:4000], y[:4000])
+    assert rmse(ordinal.predict(X[4000:]), y[4000:]) < rmse(
+        regression.predict(X[4000:]), y[4000:]) + 0.025
+
+
+@pytest.mark.parametrize("how", ["pickle", "save"])
+def test_ordinal_round_trip_and_recommend(ordinal_fit, how, tmp_path):
+    model, X_test, _ = ordinal_fit
+    if how == "pickle":
+        restored = pickle.loads(pickle.dumps(model))
+    else:
+        model.save(tmp_path / "ordinal.npz")
+        restored = BayesianMF.load(tmp_path / "ordinal.npz")
+    np.testing.assert_array_equal(restored.predict_proba(X_test), model.predict_proba(X_test))
+    # items ranked by the expected rating
+    user = X_test[0, 0]
+    items = np.arange(model.n_items_)
+    expected = model.predict(np.column_stack([np.full(len(items), user), items]))
+    top = restored.recommend([user], n=5, exclude_seen=False)[0]
+    np.testing.assert_allclose(np.sort(expected)[::-1][:5],
+                               expected[np.searchsorted(items, top)], rtol=1e-5)
+
+
+def test_ordinal_output_is_refused_for_continuous_ratings_and_regression_has_no_proba(
+        fitted, ratings):
+    X, y = ratings
+    with pytest.raises(ValueError, match="output='ordinal'"):
+        clone(ORDINAL).fit(X, y + np.linspace(0, 0.5, len(y)))
+    assert not hasattr(fitted, "predict_proba")
+    with pytest.raises(AttributeError, match="classes"):
+        fitted.classes_

@@ -36,7 +36,7 @@ def fold_in(est, X, y, sample_weight):
     table = _validation.check_X(est, X, reset=False)
     users_raw = table.ids("user", fitting=True)
     items_raw = table.ids("item", fitting=False)
-    y = est._target.check(y, table.n_rows)
+    y = est._target_class(state.params).check(y, table.n_rows)
     weight = _validation.check_sample_weight(sample_weight, table.n_rows)
     weight = np.ones(table.n_rows) if weight is None else weight
     if not weight.sum() > 0:
@@ -116,7 +116,7 @@ def fit_in_memory(est, X, y, sample_weight, *, n_epochs, resume, partial,
         table = _validation.check_X(est, X, reset=not resume)
         users_raw, items_raw = table.ids("user", fitting=True), table.ids("item", fitting=True)
         n_samples = table.n_rows
-        y = est._target.check(y, n_samples, **target_params)
+        y = est._target_class(params).check(y, n_samples, **target_params)
         weight = est._fit_weight(params, y, _validation.check_sample_weight(
             sample_weight, n_samples))
         rng = check_random_state(est._setting("random_state"))
@@ -132,7 +132,7 @@ def fit_in_memory(est, X, y, sample_weight, *, n_epochs, resume, partial,
             users = state.user_vocab.transform(users_raw)
             items = state.item_vocab.transform(items_raw)
         else:
-            target = est._target.fit(y, weight, **target_params)
+            target = est._target_class(params).fit(y, weight, **target_params)
             # the ids are factorised once: the vocabulary and the codes
             user_vocab, users = IdVocabulary.fit(users_raw, name="user id")
             item_vocab, items = IdVocabulary.fit(items_raw, name="item id")
@@ -178,7 +178,7 @@ def fit_shards(est, shards, y, sample_weight):
                          "without y or sample_weight")
     # a model with its own training path (item batches, a sampler) needs
     # its ratings in memory
-    if (est._target is not RegressionTarget
+    if (est._target_class(est.get_params(deep=False)) is not RegressionTarget
             or not est._trainer_class(est.get_params(deep=False)).streams):
         raise TypeError(f"{name} cannot fit from shards; FunkMF and "
                         "EmbeddingRegressor can")

@@ -3,6 +3,8 @@
 Imported only when a graph is built (it imports Keras and TensorFlow).
 """
 
+import numpy as np
+
 from .backend import keras, tf
 
 keras_ = keras()
@@ -215,3 +217,36 @@ class OrdinalLogits(keras_.layers.Layer):
             [zeros, ops.broadcast_to(log_gap, ops.shape(below[:, 1:])), zeros], axis=1)
         return (ops.concatenate([below, zeros], axis=1)
                 + ops.concatenate([zeros, above], axis=1) + middle)
+
+
+class ProbitDraws(keras_.layers.Layer):
+    """The ordered-probit distribution over ``n_classes`` classes, averaged
+    over ``n_samples`` posterior draws (BayesianMF's ``output="ordinal"``).
+
+    Takes each row's linear predictor of every draw, ``(batch, n_samples)``,
+    and holds each draw's cut points (``cutpoints``, ``(n_samples,
+    n_classes - 1)``, written by the sampler): :math:`P_s(y \\le c) =
+    \\Phi(\\gamma_{sc} - \\eta_s)`. The output is the log of the draws' mean
+    class probabilities, ``(batch, n_classes)``: their softmax is the
+    distribution, so the graph reads as one with class logits.
+    """
+
+    def __init__(self, n_samples, n_classes, **kwargs):
+        super().__init__(**kwargs)
+        self.n_samples = int(n_samples)
+        self.n_classes = int(n_classes)
+
+    def build(self, input_shape):
+        self.cutpoints = self.add_weight(
+            shape=(self.n_samples, self.n_classes - 1), name="cutpoints",
+            initializer="zeros", trainable=False)
+
+    def call(self, eta):
+        ops = keras_.ops
+        eta = ops.cast(eta, "float32")
+        below = 0.5 * (1.0 + ops.erf((self.cutpoints[None] - eta[:, :, None])
+                                     * np.float32(np.sqrt(0.5))))
+        ones = ops.ones_like(below[:, :, :1])
+        cumulative = ops.concatenate([below, ones], axis=2)
+        probability = cumulative - ops.concatenate([0.0 * ones, below], axis=2)
+        return ops.log(ops.maximum(ops.mean(probability, axis=1), 1e-30))

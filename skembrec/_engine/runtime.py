@@ -139,7 +139,7 @@ def attach_trainer(model_cls, runtime, state):
     settings = {name: params[name] for name in ("optimizer", "learning_rate", "reg",
                                                 "batch_size") if name in params}
     runtime.trainer = trainer_cls(runtime.model, runtime.tables,
-                                  loss=model_cls._target.loss, **settings, **options)
+                                  loss=model_cls._target_class(params).loss, **settings, **options)
     return runtime.trainer
 
 

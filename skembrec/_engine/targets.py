@@ -266,6 +266,72 @@ class ClassTarget:
         return cls(load(spec["classes"], arrays))
 
 
+class OrdinalTarget(ClassTarget):
+    """Ratings as ordered classes (BayesianMF's ordered probit): codes into
+    the sorted ``classes``, the graph's output each class's log-probability.
+
+    A regressor's target all the same: :meth:`decode` is the expected
+    rating under the predicted distribution (the prediction of least
+    squared error), ``rating_range`` the classes' and ``mean`` the fit's
+    weighted mean rating. The graph works on the probit's latent scale
+    (``unit`` 1).
+    """
+
+    loss = "ordered_probit"
+    unit = 1.0
+
+    def __init__(self, classes, mean=None):
+        super().__init__(classes)
+        self.mean = float(np.mean(self.classes) if mean is None else mean)
+
+    @classmethod
+    def fit(cls, y, weight=None, **_):
+        w = np.ones_like(y, dtype=np.float64) if weight is None else weight
+        return cls(np.unique(y), float(np.average(y, weights=w)))
+
+    @classmethod
+    def check(cls, y, n_samples, **_):
+        """Ratings as a finite float64 vector of at most
+        ``max_float_classes`` distinct values (the ordered classes)."""
+        y = _validation.check_y_regression(y, n_samples)
+        n_levels = len(np.unique(y))
+        if n_levels > cls.max_float_classes:
+            raise ValueError(
+                f"output='ordinal' models a few ordered rating levels (at most "
+                f"{cls.max_float_classes}); y holds {n_levels} distinct values: use "
+                "output='regression' for a continuous target")
+        return y
+
+    def check_weights(self, target, weight, estimator_name="BayesianMF"):
+        super().check_weights(target, weight, estimator_name)
+
+    def decode(self, output):
+        """The expected rating of each row's distribution, float64."""
+        return softmax(output) @ self.classes.astype(np.float64)
+
+    @property
+    def rating_range(self):
+        return (float(self.classes.min()), float(self.classes.max()))
+
+    def serve_tensor(self, tf_, output, params):
+        """In a served model: the expected ``rating`` and float32 ``probabilities``."""
+        return {"rating": tf_.cast(self.score_tensor(tf_, output), tf_.float32),
+                "probabilities": tf_.nn.softmax(output, axis=1)}
+
+    def state(self, arrays, store):
+        return {"kind": "ordinal", "classes": store(self.classes, "classes", arrays),
+                "mean": self.mean}
+
+    @classmethod
+    def from_state(cls, spec, arrays, load, legacy_unit=None):
+        classes = np.asarray(load(spec["classes"], arrays), dtype=np.float64)
+        mean = float(spec["mean"])
+        if not (len(classes) >= 2 and np.isfinite(classes).all() and np.isfinite(mean)):
+            raise ValueError("an ordinal target needs 2 or more finite classes and a "
+                             "finite mean")
+        return cls(classes, mean)
+
+
 class ImplicitTarget:
     """Implicit feedback: every rating of fit is an interaction (label 1).
 

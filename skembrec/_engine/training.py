@@ -57,11 +57,12 @@ class Table:
     lr_scale: float = 1.0
 
 
-def check_peer_trainer(loss, path, model):
-    """The guards of a training path that fits squared errors on one device
-    (AutoRec's item batches, BayesianMF's sampler): ``ValueError`` otherwise."""
-    if loss != "squared_error":
-        raise ValueError(f"{path} fits squared errors, not {loss!r}")
+def check_peer_trainer(loss, path, model, losses=("squared_error",)):
+    """The guards of a training path that fits squared errors (or one of
+    ``losses``) on one device (AutoRec's item batches, BayesianMF's
+    sampler): ``ValueError`` otherwise."""
+    if loss not in losses:
+        raise ValueError(f"{path} fits {' or '.join(losses)}, not {loss!r}")
     if tf().distribute.has_strategy():
         raise ValueError(f"{model} does not train under a tf.distribute strategy yet; "
                          "fit it outside the strategy's scope (one device)")

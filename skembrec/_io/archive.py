@@ -100,8 +100,10 @@ def _from_archive(header, arrays, model_cls):
     if "feature_names_in_" in raw_inputs:
         inputs["feature_names_in_"] = np.asarray(raw_inputs["feature_names_in_"], dtype=object)
     target_spec = _mapping(header, "target")
-    target = model_cls._target.from_state(target_spec, arrays, ids_from_store,
-                                          model_cls._legacy_output_unit)
+    # files written before a parameter existed were fitted with its default
+    target_cls = model_cls._target_class({**model_cls._since, **fit_params})
+    target = target_cls.from_state(target_spec, arrays, ids_from_store,
+                                   model_cls._legacy_output_unit)
     vocab = _mapping(header, "vocab")
     user_vocab = IdVocabulary(ids_from_store(vocab["user"], arrays))
     item_vocab = IdVocabulary(ids_from_store(vocab["item"], arrays))

@@ -3,10 +3,12 @@
 import numbers
 
 import numpy as np
+from scipy.special import ndtr
 from sklearn.utils.metaestimators import available_if
 
 from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
+from .._engine.targets import OrdinalTarget, RegressionTarget, softmax
 from .._engine.training import Table
 from .._sklearn_compat import Interval, StrOptions
 from ._mixins import RatingRegressorMixin
@@ -70,6 +72,17 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     time_column : None, default=None
         Not supported yet: must be None.
     ${features}
+    output : {"regression", "ordinal"}, default="regression"
+        The likelihood of a rating. ``"regression"``: Gaussian noise around
+        the prediction. ``"ordinal"``: the rating levels seen in fit as
+        ordered classes, an ordered probit (a latent Gaussian rating cut by
+        sampled cut points, Albert and Chib's augmentation; see
+        :mod:`skembrec._engine.trainers.probit`): ``predict`` is the
+        posterior mean rating (the expected rating under the predicted
+        distribution, which minimises the squared error),
+        :meth:`predict_proba` the posterior mean distribution over
+        ``classes_``. For star ratings; ``y`` of more than 50 levels is
+        refused.
     solver : {"coordinate", "blocked"}, default="coordinate"
         How a sweep draws the parameters (both target the same posterior,
         and the prediction means the same). ``"coordinate"``: one factor
@@ -165,11 +178,12 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         "implicit": ["boolean"],
         "clip_predictions": ["boolean"],
         "solver": [StrOptions({"coordinate", "blocked"})],
+        "output": [StrOptions({"regression", "ordinal"})],
     }
     # which sampler draws the parameters: a training setting, as MLPRegressor's
     _training_parameters = BaseEmbeddingModel._training_parameters | {"solver"}
     # the files written before the coordinate-wise sampler were sampled blocked
-    _since = {**BaseEmbeddingModel._since, "solver": "blocked"}
+    _since = {**BaseEmbeddingModel._since, "solver": "blocked", "output": "regression"}
 
     # the sampler starts afresh at every fit and has no validation split:
     # what the base reads of these is fixed
@@ -193,6 +207,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         item_features=None,
         feature_separator="|",
         solver="coordinate",
+        output="regression",
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -208,9 +223,14 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         self.item_features = item_features
         self.feature_separator = feature_separator
         self.solver = solver
+        self.output = output
 
     _architecture = ("n_factors", "n_kept_samples", "time_column", "user_features",
-                     "item_features", "feature_separator")
+                     "item_features", "feature_separator", "output")
+
+    @classmethod
+    def _target_class(cls, params):
+        return OrdinalTarget if params["output"] == "ordinal" else RegressionTarget
     _reads_time = False
 
     @classmethod
@@ -272,10 +292,53 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
                 biases[side] = biases[side] + feature_bag(index, value, feature_bias)
                 tables += [Table(features.embeddings, f"{side}_features"),
                            Table(feature_bias.embeddings, f"{side}_features")]
+        if p.output == "ordinal":
+            from .._engine.layers import ProbitDraws
+
+            # each draw's linear predictor (the factor blocks carry
+            # 1/sqrt(samples) each), then the draws' mean distribution
+            products = k.ops.reshape(vectors["user"] * vectors["item"],
+                                     (-1, samples, p.n_factors))
+            draws = samples * k.ops.sum(products, axis=-1) + biases["user"] + biases["item"]
+            output = ProbitDraws(samples, spec.target.n_classes, name="cutpoints",
+                                 dtype="float32")(draws)
+            return k.Model(spec.model_inputs(), output, name="bayesian_mf"), tables
         # the mean over the draws: the factor blocks carry 1/sqrt(samples) each
         rating = k.ops.sum(vectors["user"] * vectors["item"], axis=-1) + k.ops.mean(
             biases["user"] + biases["item"], axis=-1)
         return k.Model(spec.model_inputs(), rating, name="bayesian_mf"), tables
+
+    def _is_ordinal(self):
+        # the fit's output once fitted (changing the parameter keeps the fit)
+        state = vars(self).get("_state")
+        params = self.get_params(deep=False) if state is None else state.params
+        return params["output"] == "ordinal"
+
+    @property
+    def classes_(self):
+        """The rating levels of an ``output="ordinal"`` fit, sorted
+        (``AttributeError`` for a regression fit)."""
+        state = self._fitted_state()
+        if state.params["output"] != "ordinal":
+            raise AttributeError("classes_: BayesianMF(output='regression') has no "
+                                 "classes; fit it with output='ordinal'")
+        return state.target.classes
+
+    @available_if(_is_ordinal)
+    def predict_proba(self, X):
+        """The posterior mean distribution over ``classes_`` (``output="ordinal"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of (user id, item id, ...), as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The mean over the kept draws of each rating level's probability.
+        """
+        return softmax(self._raw_predict(X))
 
     def predict_std(self, X):
         """The posterior standard deviation of each prediction.
@@ -283,7 +346,9 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         The spread of the kept draws' predictions (each draw's
         :math:`\\mu + b(u) + b(i) + p(u)^\\top q(i)`) around their mean,
         ``predict``'s value before clipping: the model's uncertainty about
-        the expected rating, without the noise of a single rating.
+        the expected rating, without the noise of a single rating. With
+        ``output="ordinal"``, each draw's prediction is its expected rating
+        under its cut points.
 
         Parameters
         ----------
@@ -316,6 +381,13 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
             else:
                 draws = draws + samples * np.einsum(
                     "nsk,nsk->ns", user_factors, factors.reshape(len(codes), samples, -1))
+        if state.params["output"] == "ordinal":
+            # each draw's expected rating under its cut points
+            cut = self._live().model.get_layer("cutpoints").cutpoints.numpy()
+            below = ndtr(cut[None].astype(np.float64) - draws[:, :, None])
+            gaps = np.diff(np.concatenate([np.zeros_like(below[:, :, :1]), below,
+                                           np.ones_like(below[:, :, :1])], axis=2), axis=2)
+            draws = gaps @ state.target.classes.astype(np.float64)
         return draws.std(axis=1) * state.target.unit
 
     def _full_table(self, name):
@@ -343,6 +415,12 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         return self._table("item_bias").mean(axis=1) * self._state.target.unit
 
     def _factored_scores(self, state):
+        if state.params["output"] == "ordinal":
+            # the expected rating is not a product: scored through the graph
+            return None
+        return self._factored_regression_scores(state)
+
+    def _factored_regression_scores(self, state):
         """``recommend``'s score as a product: the kept draws' factors side by
         side (features included), and each item's bias averaged over the draws
         (the users' are the same for all of a user's items)."""

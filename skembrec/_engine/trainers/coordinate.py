@@ -72,8 +72,6 @@ TensorFlow ops (the factors a loop in the graph, so tracing does not grow
 with them), and runs on a GPU unchanged.
 """
 
-import numpy as np
-
 from ..backend import graph_loop, tf
 from .gibbs import GibbsSampler, _segment_sum
 
@@ -186,27 +184,6 @@ class CoordinateSampler(GibbsSampler):
     the sweep of the module docstring.
     """
 
-    def prepare(self, data):
-        """The blocked sampler's layout, and the permutation that takes the
-        ratings from the users' order to the items'."""
-        prepared = super().prepare(data)
-        tf_ = tf()
-        keep = np.asarray(data.weight) > 0
-        users, items = data.users[keep], data.items[keep]
-        by_user = np.argsort(users, kind="stable")
-        position = np.empty_like(by_user)
-        position[by_user] = np.arange(len(by_user))
-        # rating j of the items' order is rating position[...] of the users'
-        self.to_items = tf_.constant(position[np.argsort(items, kind="stable")], tf_.int32)
-        return prepared
-
-    def _residuals(self, totals):
-        """``y - prediction`` of the current draw, in the users' order."""
-        tf_ = tf()
-        data = self.ratings["user"]
-        tu = tf_.gather(totals["user"], data["own"])
-        ti = tf_.gather(totals["item"], data["other"])
-        return data["y"] - tu[:, 0] - ti[:, 0] - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
 
     def _draw_side(self, side, e, other_total):
         """Draw every factor of ``side``'s groups (a loop in the graph);
@@ -275,9 +252,7 @@ class CoordinateSampler(GibbsSampler):
 
     def _sweep_fn(self):
         tf_ = tf()
-        # the noise precision given the draw of the previous sweep
-        self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2)
-                          / (1.0 + self.squares / 2))
+        self._likelihood_step()
         totals = {side: self._total(side) for side in ("user", "item")}
         e = self._residuals(totals)
         e, change = self._draw_side("user", e, totals["item"])

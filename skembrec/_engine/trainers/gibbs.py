@@ -53,6 +53,7 @@ from ..backend import compiled, tf
 from ..solvers import conjugate_gradient
 from ..training import check_peer_trainer
 from .base import TrainingPath
+from .probit import OrderedProbit
 
 # conjugate-gradient steps per draw of a multi-hot group (warm-started at the
 # current draw): MovieLens-100K u1, full model, 200 sweeps: 8 steps 0.8866,
@@ -86,7 +87,11 @@ class GibbsSampler(TrainingPath):
 
     def __init__(self, model, tables, *, loss, n_factors, kept, implicit, init_std,
                  **settings):
-        check_peer_trainer(loss, "the Gibbs sampler", "BayesianMF")
+        check_peer_trainer(loss, "the Gibbs sampler", "BayesianMF",
+                           losses=("squared_error", "ordered_probit"))
+        # ordered probit: each rating's latent value is drawn every sweep
+        # (:mod:`.probit`) and the sweep fits it with noise precision 1
+        self.ordinal = loss == "ordered_probit"
         self.model = model
         self.tables = tables
         self.loss = loss
@@ -117,6 +122,12 @@ class GibbsSampler(TrainingPath):
         users, items = users[keep].astype(np.int64), items[keep].astype(np.int64)
         target = np.asarray(target, np.float32)[keep]
         weight = np.asarray(weight, np.float32)[keep]
+        if self.ordinal:
+            # the class codes and weights in the users' order (as below)
+            by_user = np.argsort(users, kind="stable")
+            self.latent = OrderedProbit(target[by_user].astype(np.int64), weight[by_user],
+                                        state.target.n_classes)
+            target = np.zeros_like(target)
         n = {"user": len(state.user_vocab), "item": len(state.item_vocab)}
         codes = {"user": users, "item": items}
         self.n = n
@@ -130,6 +141,17 @@ class GibbsSampler(TrainingPath):
                 "own": tf_.constant(codes[side][order], tf_.int32),
                 "other": tf_.constant(codes[other][order], tf_.int32),
                 "y": tf_.constant(target[order]), "w": tf_.constant(weight[order])}
+        # rating j of the items' order is rating to_items[j] of the users'
+        by_user = np.argsort(codes["user"], kind="stable")
+        position = np.empty_like(by_user)
+        position[by_user] = np.arange(len(by_user))
+        self.to_items = tf_.constant(position[np.argsort(codes["item"], kind="stable")],
+                                     tf_.int32)
+        if self.ordinal:
+            # the latent ratings, drawn at the start of every sweep
+            for side in ("user", "item"):
+                self.ratings[side]["y"] = tf_.Variable(self.ratings[side]["y"],
+                                                       trainable=False)
         self.groups = {}
         for side, other in (("user", "item"), ("item", "user")):
             groups = [_onehot(np.arange(n[side]), np.ones(n[side]), n[side], "id")]
@@ -161,14 +183,40 @@ class GibbsSampler(TrainingPath):
         return tf_.add_n([tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
                           for g in self.groups[side]])
 
+    def _pairs(self, totals=None):
+        """Each rating's ``(user [b, p], item [b, p])`` by the current draw,
+        in the users' order."""
+        tf_ = tf()
+        totals = totals or {side: self._total(side) for side in ("user", "item")}
+        data = self.ratings["user"]
+        return tf_.gather(totals["user"], data["own"]), tf_.gather(totals["item"], data["other"])
+
+    def _residuals(self, totals=None):
+        """``y - prediction`` of the current draw, in the users' order."""
+        tf_ = tf()
+        tu, ti = self._pairs(totals)
+        return (self.ratings["user"]["y"] - tu[:, 0] - ti[:, 0]
+                - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1))
+
     def _squared_error(self):
         """The weighted sum of squared errors of the current draw."""
         tf_ = tf()
-        data = self.ratings["user"]
-        tu = tf_.gather(self._total("user"), data["own"])
-        ti = tf_.gather(self._total("item"), data["other"])
-        error = data["y"] - tu[:, 0] - ti[:, 0] - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
-        return tf_.reduce_sum(data["w"] * tf_.square(error))
+        return tf_.reduce_sum(self.ratings["user"]["w"] * tf_.square(self._residuals()))
+
+    def _likelihood_step(self):
+        """The start of a sweep: the noise precision given the previous
+        sweep's draw, or (ordered probit) the cut points and the latent
+        ratings given its predictions."""
+        tf_ = tf()
+        if not self.ordinal:
+            self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2)
+                              / (1.0 + self.squares / 2))
+            return
+        tu, ti = self._pairs()
+        prediction = tu[:, 0] + ti[:, 0] + tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
+        latent = self.latent.draw(prediction, self._generator)
+        self.ratings["user"]["y"].assign(latent)
+        self.ratings["item"]["y"].assign(tf_.gather(latent, self.to_items))
 
     def _gamma(self, shape, concentration):
         tf_ = tf()
@@ -275,9 +323,7 @@ class GibbsSampler(TrainingPath):
                         / (1.0 + spread / 2))
 
     def _sweep_fn(self):
-        # the noise precision given the draw of the previous sweep
-        self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2)
-                          / (1.0 + self.squares / 2))
+        self._likelihood_step()
         self._sample_side("user", "item")
         self._sample_side("item", "user")
         self.squares.assign(self._squared_error())
@@ -294,6 +340,10 @@ class GibbsSampler(TrainingPath):
                 for g in groups:
                     start = self._generator.normal([g["n"], self.k]) * self.init_std
                     g["theta"].assign(tf_.concat([tf_.zeros([g["n"], 1]), start], 1))
+            if self.ordinal:
+                latent = self.latent.initial()
+                self.ratings["user"]["y"].assign(latent)
+                self.ratings["item"]["y"].assign(tf_.gather(latent, self.to_items))
             self.squares = tf_.Variable(self._squared_error(), trainable=False)
         loss = float(self._sweep())
         slot = self.slots.get(int(epoch.number))
@@ -316,6 +366,9 @@ class GibbsSampler(TrainingPath):
                 # the regression of the ids' own terms on the features)
                 ids = tf_.concat([ids, groups[0]["mu"][None]], 0)
             self._write(f"{side}_embedding", f"{side}_bias", ids, columns, slot, scale)
+            if self.ordinal:
+                self.model.get_layer("cutpoints").cutpoints.value[slot].assign(
+                    tf_.cast(self.latent.cutpoints, tf_.float32))
             if tokens:
                 # the columns' tokens in the table's order (by offset)
                 theta = tf_.concat([g["theta"] for g in sorted(tokens,
