@@ -7,7 +7,8 @@ factors, 200 sweeps, 20 burnt in, 60 kept) on
   ``implicit=False`` (ids only), the defaults (ids + "who rated what"), and
   the defaults with the users' age, gender, occupation and zip code's first
   digit and the movies' genres and release year (``"full"``, joined by
-  ``load_movielens(side_features=True)``);
+  ``load_movielens(side_features=True)``), and that with the ordered probit
+  (``"full ordinal"``, ``output="ordinal"``; only with ``--variants``);
 * with ``--ml-1m``, the MovieLens-1M subset (users 1-2999) on the
   reference random 90/10 split, ids + implicit and ids only.
 
@@ -46,6 +47,8 @@ VARIANTS = {
     "ids only": {"implicit": False},
     "ids + implicit": {},
     "full": {"user_features": USER, "item_features": ITEM},
+    # the ordered probit (output="ordinal"); myFM runs its regressor on it
+    "full ordinal": {"user_features": USER, "item_features": ITEM, "output": "ordinal"},
 }
 
 
@@ -110,7 +113,7 @@ def compare(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, folder, **
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, nargs="+", default=[1])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=["ids only", "ids + implicit", "full"], choices=list(VARIANTS))
     parser.add_argument("--ml-1m", action="store_true")
     parser.add_argument("--n-factors", type=int, default=None,
                         help="factors per draw (default: the estimator's, 10)")

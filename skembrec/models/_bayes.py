@@ -72,17 +72,6 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
     time_column : None, default=None
         Not supported yet: must be None.
     ${features}
-    output : {"regression", "ordinal"}, default="regression"
-        The likelihood of a rating. ``"regression"``: Gaussian noise around
-        the prediction. ``"ordinal"``: the rating levels seen in fit as
-        ordered classes, an ordered probit (a latent Gaussian rating cut by
-        sampled cut points, Albert and Chib's augmentation; see
-        :mod:`skembrec._engine.trainers.probit`): ``predict`` is the
-        posterior mean rating (the expected rating under the predicted
-        distribution, which minimises the squared error),
-        :meth:`predict_proba` the posterior mean distribution over
-        ``classes_``. For star ratings; ``y`` of more than 50 levels is
-        refused.
     solver : {"coordinate", "blocked"}, default="coordinate"
         How a sweep draws the parameters (both target the same posterior,
         and the prediction means the same). ``"coordinate"``: one factor
@@ -94,6 +83,17 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         per-rating :math:`k^2` terms cost more as ``n_factors`` grows. A
         training setting: changing it keeps the fitted model until the next
         ``fit``.
+    output : {"regression", "ordinal"}, default="regression"
+        The likelihood of a rating. ``"regression"``: Gaussian noise around
+        the prediction. ``"ordinal"``: the rating levels seen in fit as
+        ordered classes, an ordered probit (a latent Gaussian rating cut by
+        sampled cut points, Albert and Chib's augmentation; see
+        :mod:`skembrec._engine.trainers.probit`): ``predict`` is the
+        posterior mean rating (the expected rating under the predicted
+        distribution, which minimises the squared error),
+        :meth:`predict_proba` the posterior mean distribution over
+        ``classes_``. For star ratings; ``y`` of more than 50 levels is
+        refused.
 
     Attributes
     ----------
@@ -112,6 +112,8 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         features' share.
     user_biases_, item_biases_ : ndarray of shape (n_ids,)
         The posterior mean of each id's bias (its implicit term's included).
+    classes_ : ndarray
+        The rating levels, sorted (``output="ordinal"`` only).
     feature_kinds_ : dict
         The kind of each side-feature column, read from the fit data.
     history_ : dict
