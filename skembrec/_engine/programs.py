@@ -1,23 +1,35 @@
-"""Compiled functions shared by every fit of one graph signature.
+"""Compiled functions shared by every fit of one graph signature: a cache
+around the functions a trainer would compile for itself.
 
 Tracing a training epoch and the prediction function costs a few tenths of
 a second, paid again by every fit if each fit traced its own: most of the
 time of a small fit, and most of a grid search on small data, where every
 clone on every fold builds the same graph with other tables.
 
-The functions here take the fit's variables as arguments instead. For each
-graph signature (the model class, the parameters that shape or enter its
-graph, the target's structure, the side inputs, the dtype policy) a small
-*template* model is built once; its Python code is what a function traces,
-with each of its Keras variables bound, for the duration of the trace, to
-the variable of the fit that called it. The traced graph reads and writes
-the variables it is given, and its first trace leaves table sizes and data
-lengths unknown (:func:`trace_loosely`), so one trace serves every fit of
-that signature: other folds, refits, clones and training settings.
+A trainer that traces its own compiles its graph functions over its own
+state (:class:`~skembrec._engine.trainers.ratings.TrainState`, their first
+argument). The functions here take the fit's variables as arguments
+instead. For each graph signature (the model class, the parameters that
+shape or enter its graph, the target's structure, the side inputs, the
+dtype policy) a small *template* model and trainer are built once; a shared
+function calls the template trainer's same graph functions with the
+calling fit's state, and binds the template model's Keras variables to the
+fit's for the duration of the trace (the one thing a state argument cannot
+reach: the layers read their own variables). The traced graph reads and
+writes the variables it is given, and its first trace leaves table sizes
+and data lengths unknown (:func:`trace_loosely`), so one trace serves every
+fit of that signature: other folds, refits, clones and training settings.
 
 Nothing is shared where a graph holds values of its fit (a model that
 reads the training ratings, such as AutoRec), nor under a
 ``tf.distribute`` strategy, whose variables are not plain resources.
+
+This is the one module that relies on private Keras and TensorFlow APIs:
+the TensorFlow variable behind a Keras variable (``KerasVariable._value``,
+read by :func:`model_values` and swapped by :func:`bind`), and
+``tensorflow.python.ops.resource_variable_ops.VariableSpec`` (the specs of
+variables of any number of rows, :func:`trace_loosely`). A Keras or
+TensorFlow upgrade that changes them is caught by ``tests/test_programs.py``.
 """
 
 import threading
@@ -81,8 +93,7 @@ def template(key, build):
 @contextmanager
 def bind(model, values):
     """Within: ``model``'s Keras variables are ``values`` (TensorFlow
-    variables, in ``model.variables`` order). Yields the map from each of
-    the model's own variables (by ``ref()``) to its stand-in."""
+    variables, in ``model.variables`` order)."""
     variables = model.variables
     if len(values) != len(variables):
         raise RuntimeError(f"a template of {len(variables)} variables was given "
@@ -92,7 +103,7 @@ def bind(model, values):
         try:
             for var, value in zip(variables, values):
                 var._value = value
-            yield {o.ref(): value for o, value in zip(own, values)}
+            yield
         finally:
             for var, value in zip(variables, own):
                 var._value = value
@@ -133,16 +144,17 @@ def model_values(model):
 
 class TrainerProgram:
     """A template trainer's epoch and evaluation functions, taking a fit's
-    trainer state (:meth:`~skembrec._engine.trainers.ratings.Trainer.state_variables`)
+    flat trainer state (:meth:`~skembrec._engine.trainers.ratings.Trainer.state_variables`)
     as their first argument."""
 
     def __init__(self, trainer):
         tf_ = tf()
         self.trainer = trainer
-        self.epoch = compiled(self._bound("epoch"))
-        self.evaluate = compiled(self._bound("evaluate"))
+        self.epoch = compiled(self._shared("epoch", trainer._epoch_fn))
+        self.evaluate = compiled(self._shared("evaluate", trainer._evaluate_fn))
         # iterating a dataset takes AutoGraph
-        self.stream_epoch = tf_.function(self._bound("stream_epoch"), reduce_retracing=True)
+        self.stream_epoch = tf_.function(
+            self._shared("stream_epoch", trainer._stream_epoch_fn), reduce_retracing=True)
 
     def functions(self, state, tables):
         """``(epoch, evaluate, stream_epoch)`` of the trainer whose
@@ -167,13 +179,18 @@ class TrainerProgram:
         return (prepared(self.epoch), prepared(self.evaluate),
                 lambda *args: self.stream_epoch(state, *args))
 
-    def _bound(self, name):
-        body = getattr(self.trainer, f"_{name}_fn")
+    def _shared(self, name, body):
+        """``body`` (a graph function of the template trainer) run on the
+        fit whose flat state is the first argument: its model's variables
+        bound into the template model, the rest as the body's
+        :class:`~skembrec._engine.trainers.ratings.TrainState`."""
+        trainer = self.trainer
+        n_model = len(trainer.model.variables)
 
-        def run(state, *args):
+        def run(variables, *args):
             TRACES[name] += 1
-            with self.trainer.bound(state):
-                return body(*args)
+            with bind(trainer.model, variables[:n_model]):
+                return body(trainer.state_of(variables), *args)
 
         run.__name__ = name
         return run

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backend import compiled, graph_loop, tf
+from .optimizers import Optimizer
 
 MAX_SEED = 2**31 - 1
 
@@ -88,7 +89,8 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
                      extra=(), steps=200, learning_rate=0.05):
     """Fit the rows ``folded`` of the embedding ``table`` to these ratings alone.
 
-    Full-batch Adam steps, compiled into one graph, on the training loss
+    Full-batch Adam steps (:class:`~skembrec._engine.optimizers.Optimizer`'s
+    rule), compiled into one graph, on the training loss
     (``loss``: ``"squared_error"`` or ``"cross_entropy"``) with the
     per-rating L2 penalty ``reg``; ``extra`` holds the model's further
     inputs for these ratings. The model runs in inference mode (no
@@ -107,10 +109,11 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
     share = tf_.constant(weight / weight.sum(), tf_.float32)
     target_t = tf_.constant(target, tf_.float32)
     extra_t = tuple(tf_.constant(x, input_dtype(x)) for x in extra)
-    width = int(variable.shape[1])
-    m = tf_.Variable(tf_.zeros((len(folded), width)))
-    v = tf_.Variable(tf_.zeros((len(folded), width)))
-    beta1, beta2, eps = 0.9, 0.999, 1e-7
+    # the folded rows, updated densely and written back to the table after
+    # each step (the model reads the table); their Adam slots are theirs alone
+    rows = tf_.Variable(tf_.gather(variable, folded_t[:, 0]))
+    adam = Optimizer("adam", learning_rate, [rows])
+    (slots,) = adam.slots_of([rows])
 
     def example_loss(output):
         output = tf_.cast(output, tf_.float32)
@@ -120,24 +123,19 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
             labels=tf_.cast(target_t, tf_.int32), logits=output)
 
     def one_step(b):
-        # one Adam step on the folded rows
-        step = b + 1
         with tf_.GradientTape() as tape:
             output = model([users_t, items_t, *extra_t], training=False)
-            rows = tf_.gather(variable, users_t)
+            rated = tf_.gather(variable, users_t)
             total = tf_.reduce_sum(share * example_loss(output)) + reg * tf_.reduce_sum(
-                share * tf_.reduce_sum(tf_.square(rows), axis=1))
+                share * tf_.reduce_sum(tf_.square(rated), axis=1))
         grad = tape.gradient(total, variable)
         # the gradient's rows are ratings' users: summed per folded user
         grad = tf_.math.unsorted_segment_sum(
             grad.values, tf_.gather(tf_.constant(slot_of), grad.indices), len(folded) + 1
         )[:-1] if isinstance(grad, tf_.IndexedSlices) else tf_.gather(
             grad, folded_t[:, 0])
-        m.assign(beta1 * m + (1 - beta1) * grad)
-        v.assign(beta2 * v + (1 - beta2) * tf_.square(grad))
-        t = tf_.cast(step, tf_.float32)
-        update = learning_rate * (m / (1 - beta1**t)) / (tf_.sqrt(v / (1 - beta2**t)) + eps)
-        variable.scatter_nd_sub(folded_t, update)
+        adam.apply_dense(adam.begin(adam.lr, adam.step), rows, slots, grad)
+        variable.scatter_nd_update(folded_t, rows)
         return ()
 
     @compiled
@@ -146,4 +144,3 @@ def fold_in_by_steps(model, table, folded, users, items, target, weight, *, loss
         return tf_.gather(variable, folded_t[:, 0])
 
     return run().numpy()
-

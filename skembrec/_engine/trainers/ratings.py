@@ -12,17 +12,34 @@ with the number of users or items. Dense weights (the MLP of the embedding
 models) get the ordinary dense update of the same optimizer.
 """
 
-from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 
 from ..backend import compiled, graph_loop, tf
 from ..optimizers import Optimizer, OptimizerStateMixin
-from ..programs import bind, model_values
+from ..programs import model_values
 from ..training import input_dtype
 from .base import TrainingPath
 
 _CHUNK = 1 << 18
+
+
+class TrainState(NamedTuple):
+    """The variables the graph functions of :class:`Trainer` read and write,
+    their first argument: those they update (which the model's layers read
+    too), the optimizer's state and the L2 coefficient."""
+
+    #: the embedding tables, in the order of the trainer's ``tables``
+    tables: tuple
+    #: the model's other trainable variables (updated densely)
+    dense: tuple
+    #: the optimizer's slot tuple of each variable, tables then dense
+    slots: tuple
+    #: the optimizer's rate and step count, the L2 coefficient
+    lr: object
+    step: object
+    reg: object
 
 
 class Trainer(OptimizerStateMixin, TrainingPath):
@@ -50,6 +67,17 @@ class Trainer(OptimizerStateMixin, TrainingPath):
         trainer's graph shares with every fit of the same signature
         (:func:`~skembrec._engine.programs.trainer_program`), or None; False: the
         trainer traces its own.
+
+    Notes
+    -----
+    The graph functions (``_epoch_fn``, ``_stream_epoch_fn``,
+    ``_evaluate_fn`` and the ``_step`` and ``_apply`` they call) take the
+    :class:`TrainState` they train as their first argument; ``self``
+    gives them only what is fixed when they are traced (the model, the
+    tables' declarations, the loss, the settings). A trainer tracing its own
+    compiles them over its own :attr:`state`; a shared trace
+    (:class:`~skembrec._engine.programs.TrainerProgram`) runs a template
+    trainer's functions on the state of the fit that calls it.
     """
 
     streams = True
@@ -71,17 +99,20 @@ class Trainer(OptimizerStateMixin, TrainingPath):
                           "negative_weight": self.negative_weight}
         self._shared = shared
         self._item_table = next((n for n, t in enumerate(tables) if t.side == "item"), None)
-        table_refs = {t.variable.value.ref() for t in tables}
-        self._table_vars = [t.variable.value for t in tables]
-        self._dense_vars = [
-            v.value
-            for v in model.trainable_variables
-            if v.value.ref() not in table_refs
-        ]
-        self.optimizer = Optimizer(
-            optimizer, learning_rate, self._table_vars + self._dense_vars
-        )
+        # where the tables and the other trainable variables sit among the
+        # model's variables (a template's are in the same places)
+        values = model_values(model)
+        position = {v.ref(): n for n, v in enumerate(values)}
+        self._table_at = [position[t.variable.value.ref()] for t in tables]
+        table_refs = {values[n].ref() for n in self._table_at}
+        self._dense_at = [position[v.value.ref()] for v in model.trainable_variables
+                          if v.value.ref() not in table_refs]
+        trained = [values[n] for n in self._table_at + self._dense_at]
+        self.optimizer = Optimizer(optimizer, learning_rate, trained)
+        self._slot_counts = [len(s) for s in self.optimizer.slots_of(trained)]
         self._reg = tf_.Variable(float(reg), dtype=tf_.float32, trainable=False)
+        #: the :class:`TrainState` of this trainer's own variables
+        self.state = self.state_of(self.state_variables())
         self.batch_size = int(batch_size)
         # `with strategy.scope(): est.fit(X, y)` (the Keras convention) trains
         # data-parallel over the strategy's replicas; the model and the slots
@@ -100,63 +131,47 @@ class Trainer(OptimizerStateMixin, TrainingPath):
         if self._shared and self._strategy is None:
             program = self._shared(self._regularised, self._settings)
         if program is None:
-            self._epoch = compiled(self._epoch_fn)
-            self._stream_epoch = tf_.function(self._stream_epoch_fn, reduce_retracing=True)
-            self._evaluate = compiled(self._evaluate_fn)
+            # this trainer's own compiled functions, over its own state
+            self._epoch = compiled(_on(self.state, self._epoch_fn))
+            # iterating a dataset takes AutoGraph
+            self._stream_epoch = tf_.function(_on(self.state, self._stream_epoch_fn),
+                                              reduce_retracing=True)
+            self._evaluate = compiled(_on(self.state, self._evaluate_fn))
             return
-        # the program's functions take this trainer's variables as inputs
-        tables = {v.ref() for v in self._table_vars}
-        tables |= {s.ref() for v in self._table_vars for s in self.optimizer.slots[v.ref()]}
+        # the program's functions take this trainer's variables as inputs;
+        # the tables' rows (and their slots') vary between fits
+        n_tables = len(self.tables)
+        tables = {v.ref() for v in self.state.tables}
+        tables |= {s.ref() for slots in self.state.slots[:n_tables] for s in slots}
         self._epoch, self._evaluate, self._stream_epoch = program.functions(
             self.state_variables(), tables)
 
+    def _regularise(self, regularised):
+        if regularised != self._regularised:
+            self._trace(regularised)
+
     def state_variables(self):
         """Every variable the training graph reads or writes, flat: the
-        model's, the optimizer's slots (in table then dense order), its
-        rate and step, the L2 coefficient."""
-        slots = [s for v in self._table_vars + self._dense_vars
-                 for s in self.optimizer.slots[v.ref()]]
-        return (model_values(self.model) + slots
-                + [self.optimizer.lr, self.optimizer.step, self._reg])
+        model's (``model.variables`` order), the optimizer's slots (in table
+        then dense order), its rate and step, the L2 coefficient."""
+        values = model_values(self.model)
+        trained = [values[n] for n in self._table_at + self._dense_at]
+        slots = [s for slots in self.optimizer.slots_of(trained) for s in slots]
+        return values + slots + [self.optimizer.lr, self.optimizer.step, self._reg]
 
-    @contextmanager
-    def bound(self, state):
-        """Within: this (template) trainer reads and writes the variables
-        ``state`` (another trainer's :meth:`state_variables`, of the same
-        graph) instead of its own; what a shared trace runs on."""
+    def state_of(self, variables):
+        """The :class:`TrainState` of ``variables``, laid out as
+        :meth:`state_variables` (this trainer's, or in a shared trace those
+        of another fit of the same graph)."""
         n_model = len(self.model.variables)
-        with bind(self.model, state[:n_model]) as stand_in:
-            own = (self._table_vars, self._dense_vars, self.optimizer.slots,
-                   self.optimizer.lr, self.optimizer.step, self._reg)
-            rest = iter(state[n_model:])
-            tables = [stand_in[v.ref()] for v in self._table_vars]
-            dense = [stand_in[v.ref()] for v in self._dense_vars]
-            slots = {new.ref(): tuple(next(rest) for _ in self.optimizer.slots[old.ref()])
-                     for old, new in zip(self._table_vars + self._dense_vars, tables + dense)}
-            try:
-                self._table_vars, self._dense_vars = tables, dense
-                self.optimizer.slots = slots
-                self.optimizer.lr, self.optimizer.step, self._reg = rest
-                yield
-            finally:
-                (self._table_vars, self._dense_vars, self.optimizer.slots,
-                 self.optimizer.lr, self.optimizer.step, self._reg) = own
+        model, rest = variables[:n_model], iter(variables[n_model:])
+        slots = tuple(tuple(next(rest) for _ in range(n)) for n in self._slot_counts)
+        lr, step, reg = rest
+        return TrainState(tables=tuple(model[n] for n in self._table_at),
+                          dense=tuple(model[n] for n in self._dense_at),
+                          slots=slots, lr=lr, step=step, reg=reg)
 
-    def configure(self, params):
-        """Take the current training settings (warm start, ``partial_fit``);
-        another optimizer needs a new trainer (False)."""
-        if params["optimizer"] != self.optimizer.name:
-            return False
-        learning_rate, reg, batch_size = (params[k] for k in ("learning_rate", "reg",
-                                                              "batch_size"))
-        self.optimizer.lr.assign(float(learning_rate))
-        self._reg.assign(float(reg))
-        self.batch_size = int(batch_size)
-        if (reg > 0) != self._regularised:
-            self._trace(reg > 0)
-        return True
-
-    # -- the graph ---------------------------------------------------------
+    # -- the graph: functions of the TrainState they train -------------------
     def _example_loss(self, target, output):
         tf_ = tf()
         if self.loss == "squared_error":
@@ -167,7 +182,7 @@ class Trainer(OptimizerStateMixin, TrainingPath):
             labels=tf_.cast(target, tf_.int32), logits=output
         )
 
-    def _with_negatives(self, users, items, target, weight, extra, seed):
+    def _with_negatives(self, state, users, items, target, weight, extra, seed):
         """The batch and, after it, ``negatives`` sampled items per rating of
         its user (label 0): drawn uniformly in the graph from a stateless
         seed, so a fit is reproducible."""
@@ -178,7 +193,7 @@ class Trainer(OptimizerStateMixin, TrainingPath):
         # serves tables of every size (its variables' static shapes are
         # those of the fit that traced it, so tf.shape would be a constant)
         n_items = tf_.raw_ops.VariableShape(
-            input=self._table_vars[self._item_table].handle, out_type=tf_.int32)[0] - 1
+            input=state.tables[self._item_table].handle, out_type=tf_.int32)[0] - 1
         sampled = tf_.random.stateless_uniform(
             [n * k], seed=seed, minval=0, maxval=n_items, dtype=tf_.int32)
         return (
@@ -189,7 +204,7 @@ class Trainer(OptimizerStateMixin, TrainingPath):
             tuple(tf_.concat([x, tf_.repeat(x, k, axis=0)], 0) for x in extra),
         )
 
-    def _step(self, users, items, target, weight, extra):
+    def _step(self, state, users, items, target, weight, extra):
         """One step on a global batch; returns (weighted loss sum, weight sum).
 
         ``extra`` is a tuple of further model inputs, row-aligned with the
@@ -197,14 +212,15 @@ class Trainer(OptimizerStateMixin, TrainingPath):
         """
         tf_ = tf()
         if self._strategy is None:
-            return self._replica_step(users, items, target, weight, extra)
+            return self._replica_step(state, users, items, target, weight, extra)
         # every replica receives the whole batch and trains on its own slice
+        # (the state's mirrored variables reach each replica as they are)
         results = self._strategy.run(self._replica_step,
-                                     args=(users, items, target, weight, extra))
+                                     args=(state, users, items, target, weight, extra))
         return tuple(self._strategy.reduce(tf_.distribute.ReduceOp.SUM, r, axis=None)
                      for r in results)
 
-    def _replica_step(self, users, items, target, weight, extra):
+    def _replica_step(self, state, users, items, target, weight, extra):
         tf_ = tf()
         # the loss is scaled by the global batch's weight, so summing the
         # replicas' gradients gives exactly the single-device gradient
@@ -223,7 +239,8 @@ class Trainer(OptimizerStateMixin, TrainingPath):
             local_extra = tuple(x[lo:hi] for x in extra)
         with tf_.GradientTape() as tape:
             # under a mixed-precision policy the graph computes in float16 or
-            # bfloat16; the loss, like Keras', is taken in float32
+            # bfloat16; the loss, like Keras', is taken in float32 (the model
+            # reads state.tables and state.dense through its layers)
             output = tf_.cast(
                 self.model([local_users, local_items, *local_extra], training=True),
                 tf_.float32)
@@ -234,8 +251,7 @@ class Trainer(OptimizerStateMixin, TrainingPath):
                 if context is not None:
                     penalty /= tf_.cast(context.num_replicas_in_sync, penalty.dtype)
                 loss += penalty
-        variables = self._table_vars + self._dense_vars
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(loss, list(state.tables + state.dense))
         if context is not None:
             # sparse gradients are gathered (their rows concatenated in
             # replica order, i.e. in global batch order), dense ones summed
@@ -245,13 +261,14 @@ class Trainer(OptimizerStateMixin, TrainingPath):
             grads = list(grads)
             for n, g in zip(present, reduced):
                 grads[n] = g
-        self._apply(grads, users, items, weight / total_weight)
+        self._apply(state, grads, users, items, weight / total_weight)
         return tf_.reduce_sum(local_weight * per_example), tf_.reduce_sum(local_weight)
 
-    def _apply(self, grads, users, items, share):
+    def _apply(self, state, grads, users, items, share):
         """Apply gradients whose table rows follow the global batch order."""
         tf_ = tf()
-        self.optimizer.begin_step()
+        optimizer = self.optimizer  # its rules only: the state is ``state``'s
+        at = optimizer.begin(state.lr, state.step)
         # every table is read once per rating through its side's index, so
         # the duplicate structure of a batch is found once per side
         sides = {}
@@ -261,8 +278,9 @@ class Trainer(OptimizerStateMixin, TrainingPath):
                 n_unique = tf_.shape(unique)[0]
                 row_share = tf_.math.unsorted_segment_sum(share, position, n_unique)
                 sides[side] = (unique, position, n_unique, row_share)
-        n_tables = len(self._table_vars)
-        for table, var, grad in zip(self.tables, self._table_vars, grads[:n_tables]):
+        n_tables = len(state.tables)
+        for table, var, slots, grad in zip(self.tables, state.tables, state.slots,
+                                           grads[:n_tables]):
             if grad is None:
                 continue
             if table.side in sides:
@@ -281,14 +299,14 @@ class Trainer(OptimizerStateMixin, TrainingPath):
                 # gradient of reg * sum_b w_b ||row_b||^2 / sum w on the
                 # touched rows only (Surprise's per-rating regularisation)
                 rows = tf_.gather(var, unique)
-                summed += (2.0 * table.reg_scale * self._reg) * tf_.reshape(
+                summed += (2.0 * table.reg_scale * state.reg) * tf_.reshape(
                     row_share, [-1] + [1] * (len(var.shape) - 1)) * rows
-            self.optimizer.sparse(var, unique, summed, table.lr_scale)
-        for var, grad in zip(self._dense_vars, grads[n_tables:]):
+            optimizer.apply_sparse(at, var, slots, unique, summed, table.lr_scale)
+        for var, slots, grad in zip(state.dense, state.slots[n_tables:], grads[n_tables:]):
             if grad is not None:
-                self.optimizer.dense(var, tf_.convert_to_tensor(grad))
+                optimizer.apply_dense(at, var, slots, tf_.convert_to_tensor(grad))
 
-    def _epoch_fn(self, users, items, target, weight, extra, seed, batch):
+    def _epoch_fn(self, state, users, items, target, weight, extra, seed, batch):
         tf_ = tf()
         n = tf_.shape(users)[0]
         order = tf_.random.experimental.stateless_shuffle(tf_.range(n), seed=seed)
@@ -298,7 +316,7 @@ class Trainer(OptimizerStateMixin, TrainingPath):
             # batch with a weightless rating of the unknown user and item,
             # whose table rows are refilled after training anyway
             users, items, target, weight, extra = self._with_padding_row(
-                users, items, target, weight, extra)
+                state, users, items, target, weight, extra)
             order = tf_.concat([order, tf_.fill([n_batches * batch - n], n)], axis=0)
             n = n_batches * batch
 
@@ -309,27 +327,27 @@ class Trainer(OptimizerStateMixin, TrainingPath):
                     tuple(tf_.gather(x, index) for x in extra))
             if self.negatives:
                 rows = self._with_negatives(
-                    *rows, seed + tf_.stack([tf_.cast(b, tf_.int64) + 1, 0]))
-            step_loss, step_weight = self._step(*rows)
+                    state, *rows, seed + tf_.stack([tf_.cast(b, tf_.int64) + 1, 0]))
+            step_loss, step_weight = self._step(state, *rows)
             return loss_sum + step_loss, weight_sum + step_weight
 
         loss_sum, weight_sum = graph_loop(n_batches, batch_step,
                                           tf_.constant(0.0), tf_.constant(0.0))
         return loss_sum / tf_.maximum(weight_sum, 1e-12)
 
-    def _stream_epoch_fn(self, dataset):
+    def _stream_epoch_fn(self, state, dataset):
         tf_ = tf()
         loss_sum = tf_.constant(0.0)
         weight_sum = tf_.constant(0.0)
         for users, items, target, weight in dataset:
-            step_loss, step_weight = self._step(users, items, target, weight, ())
+            step_loss, step_weight = self._step(state, users, items, target, weight, ())
             loss_sum += step_loss
             weight_sum += step_weight
         return loss_sum / tf_.maximum(weight_sum, 1e-12)
 
-    def _with_padding_row(self, users, items, target, weight, extra):
+    def _with_padding_row(self, state, users, items, target, weight, extra):
         tf_ = tf()
-        unknown = {t.side: t.variable.shape[0] - 1 for t in self.tables}
+        unknown = {t.side: var.shape[0] - 1 for t, var in zip(self.tables, state.tables)}
         return (
             tf_.concat([users, [unknown.get("user", 0)]], axis=0),
             tf_.concat([items, [unknown.get("item", 0)]], axis=0),
@@ -338,7 +356,9 @@ class Trainer(OptimizerStateMixin, TrainingPath):
             tuple(tf_.concat([x, tf_.zeros_like(x[:1])], axis=0) for x in extra),
         )
 
-    def _evaluate_fn(self, users, items, target, weight, extra):
+    def _evaluate_fn(self, state, users, items, target, weight, extra):
+        """The mean (weighted) loss; the model reads ``state``'s variables
+        (nothing else of it is read)."""
         tf_ = tf()
         output = tf_.cast(self.model([users, items, *extra], training=False), tf_.float32)
         per_example = self._example_loss(target, output)
@@ -386,6 +406,15 @@ class Trainer(OptimizerStateMixin, TrainingPath):
         """Mean (weighted) loss of the model on ``data``, without regularisation."""
         return float(self._evaluate(data["users"], data["items"], data["target"],
                                     data["weight"], data["extra"]))
+
+
+def _on(state, function):
+    """``function`` with its first argument, the :class:`TrainState`, given."""
+    def run(*args):
+        return function(state, *args)
+
+    run.__name__ = function.__name__
+    return run
 
 
 def to_tensors(users, items, target, weight, target_dtype, extra=()):
