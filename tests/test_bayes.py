@@ -425,4 +425,4 @@ def test_ordinal_output_is_refused_for_continuous_ratings_and_regression_has_no_
         clone(ORDINAL).fit(X, y + np.linspace(0, 0.5, len(y)))
     assert not hasattr(fitted, "predict_proba")
     with pytest.raises(AttributeError, match="classes"):
-        fitted.classes_
+        _ = fitted.classes_
