@@ -30,8 +30,14 @@ overrides what differs:
     (the per-rating :class:`~skembrec._engine.trainers.ratings.Trainer` by
     default; a model with several dispatches on its ``solver``), and the
     keywords that path takes besides the shared settings.
-``_fold_in_rows``
-    Its fold-in rule (a classmethod), or None: ``fold_in`` is refused.
+``_fold_in_rows(fold)``
+    Its fold-in rule (a classmethod), or None: ``fold_in`` is refused. It
+    reads a :class:`~skembrec._engine.fitting.FoldIn` record (the new graph
+    with the fitted values, the fitted graph, the folded users and their
+    ratings) and returns the new values of what it changes, by variable
+    path: a user table's rows of the folded users (FunkMF's ridge solves,
+    the dense models' steps), any other variable its whole value (EASE's
+    scoring rows, computed from the ratings).
 ``_training_parameters`` / ``_prediction_parameters`` / ``_since``
     The kinds of its parameters, declared once: those that neither shape
     nor enter the graph, those only ``predict`` reads, and for parameters
@@ -85,9 +91,6 @@ from ._sklearn_compat import Interval, InvalidParameterError, StrOptions
 from ._version import __version__
 
 _PREDICT_CHUNK = 1 << 18
-# the rows of the first prediction a process runs, at its first install
-_WARM_UP_ROWS = 1 << 16
-_PROCESS = {"warmed_up": False}
 
 _REGISTRY = {}
 
@@ -119,12 +122,6 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         "feature_separator": [str],
     }
     _target = RegressionTarget
-
-    @classmethod
-    def _target_class(cls, params):
-        """The target encoder class of a fit with ``params``: ``_target``,
-        unless a parameter chooses the target (BayesianMF's ``output``)."""
-        return cls._target
     _architecture = ("n_factors", "time_column", "user_features", "item_features",
                      "feature_separator")
     _partial_fit_params = ()
@@ -146,8 +143,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     # the output unit of the model's files written before the unit was
     # recorded (None: the ratings' scale; FunkMF's outputs were in ratings)
     _legacy_output_unit = None
-    # the model's fold-in rule: a classmethod ``(model, state, folded, users,
-    # items, target, weight, extra) -> {layer name: rows}``, or None
+    # the model's fold-in rule: a classmethod ``(fold: FoldIn) -> {variable
+    # path: values}``, or None (see the module docstring)
     _fold_in_rows = None
     # a graph that reads the training ratings at prediction time (AutoRec):
     # fit keeps them in the fitted state (``FittedState.ratings``)
@@ -166,6 +163,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
     def _build_graph(cls, spec):
         """Return ``(model, tables)`` for ``spec`` (see the module docstring)."""
         raise NotImplementedError
+
+    @classmethod
+    def _target_class(cls, params):
+        """The target encoder class of a fit with ``params``: ``_target``,
+        unless a parameter chooses the target (BayesianMF's ``output``)."""
+        return cls._target
 
     @classmethod
     def _trainer_class(cls, params):
@@ -212,10 +215,11 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        if _is_shards(X):
+        if fitting.is_shards(X):
             return fitting.fit_shards(self, X, y, sample_weight)
-        return fitting.fit_in_memory(self, X, y, sample_weight, n_epochs=self._setting("n_epochs"),
-                         resume=self._setting("warm_start"), partial=False)
+        return fitting.fit_in_memory(self, X, y, sample_weight,
+                                     n_epochs=self._setting("n_epochs"),
+                                     resume=self._setting("warm_start"), partial=False)
 
     def partial_fit(self, X, y, sample_weight=None, **fit_params):
         """Train exactly one more epoch on ``(X, y)``, keeping what was learnt.
@@ -246,7 +250,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         unexpected = sorted(set(fit_params) - set(self._partial_fit_params))
         if unexpected:
             raise TypeError(f"unexpected arguments {unexpected}")
-        if _is_shards(X):
+        if fitting.is_shards(X):
             raise TypeError("partial_fit takes in-memory ratings; fit() streams shards")
         return fitting.fit_in_memory(self, X, y, sample_weight, n_epochs=1, resume=True,
                                      partial=True, **fit_params)
@@ -305,7 +309,10 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         average user and take full-batch steps on the folded users'
         embedding rows alone (the rest of the network in inference mode);
         their fallback for unknown users, the average user, then counts
-        the folded users too. The folded users then work in ``predict``,
+        the folded users too. :class:`~skembrec.EASE` scores a folded user
+        by their interaction row times the fitted item-item weights (a
+        known user's row replaced by the one of ``X``; the items they rated
+        before stay seen). The folded users then work in ``predict``,
         ``recommend``, ``save`` and pickling like fitted ones. Ratings of
         items unknown to the fit carry no information here and are ignored.
         With side features, the folded users' feature contributions stay
@@ -339,46 +346,12 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
 
     @staticmethod
     def _fit_weight(params, y, weight):
-        """The weight of each rating in training (``sample_weight``, or None);
-        a model may leave ratings out (weight 0) by their value."""
+        """The weight of each rating in training and fold-in (``sample_weight``,
+        or None); a model may leave ratings out (weight 0) by their value."""
         return weight
 
     def _changed_architecture(self, fitted, current):
         return [p for p in self._architecture if fitted.get(p) != current.get(p)]
-
-    def _time_features(self, table, users, state, *, fitting, reset=False):
-        """The extra model inputs of a time-aware model: ``()`` or ``(features,)``."""
-        from ._input.time import TimeFeatures, times_in_days
-
-        time_column = state.params["time_column"]
-        if time_column is None:
-            return ()
-        days = times_in_days(table, time_column)
-        n_users = len(state.user_vocab)
-        if reset:
-            state.time = TimeFeatures.fit(days, users, n_users)
-        elif fitting:
-            state.time.add(days, users, n_users)
-        return (state.time.transform(days, users),)
-
-    def _extra_inputs(self, table, users, items, state, *, fitting, reset=False,
-                      record=("user", "item")):
-        """The model's inputs after the ids, in the graph's order: the time
-        features of a time-aware model, then each side's feature bags. With
-        ``fitting``, the rows' dates count in the users' time statistics and
-        the bags of the rows' ids (on the sides in ``record``) are recorded,
-        for recommend."""
-        extra = list(self._time_features(table, users, state, fitting=fitting, reset=reset))
-        for side, codes in (("user", users), ("item", items)):
-            features = (state.features or {}).get(side)
-            if features is None:
-                continue
-            index, value = features.transform(table, f"{side}_features")
-            if fitting and side in record:
-                n_ids = len(state.user_vocab if side == "user" else state.item_vocab)
-                state.features[side] = features.with_rows(codes, index, value, n_ids)
-            extra += [index, value]
-        return tuple(extra)
 
     # -- the live Keras objects ------------------------------------------------
     def _live(self):
@@ -414,14 +387,8 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         runtime.functions = {}
         self._state = state
         self._runtime = runtime
-        # trace the prediction graph now, so that the first predict() after
-        # fit costs no tracing; the first model of a process runs it on a
-        # large input too: TensorFlow's first large execution costs about
-        # 8 ms more than the next (its thread pools and allocator warm up)
-        rows = 1 if _PROCESS["warmed_up"] else _WARM_UP_ROWS
-        self._output(np.zeros(rows, np.int64), np.zeros(rows, np.int64),
-                     tuple(np.repeat(x, rows, axis=0) for x in placeholder_extras(state)))
-        _PROCESS["warmed_up"] = True
+        # trace the prediction graph now: the first predict() costs no tracing
+        fitting.trace_prediction(self, state)
         # and the factored ranking's tables (AutoRec's item codes) and trace
         self._prepare_recommend()
 
@@ -597,7 +564,7 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
         table = _validation.check_X(self, X, reset=False)
         users = state.user_vocab.transform(table.ids("user", fitting=False), name="user id")
         items = state.item_vocab.transform(table.ids("item", fitting=False), name="item id")
-        return users, items, self._extra_inputs(table, users, items, state, fitting=False)
+        return users, items, fitting.extra_inputs(table, users, items, state, fitting=False)
 
     def _raw_predict(self, X):
         return self._output(*self._encode_rows(X))
@@ -624,22 +591,3 @@ class BaseEmbeddingModel(RecommenderMixin, BaseEstimator):
             for lo in range(0, len(users), _PREDICT_CHUNK)
         ]
         return np.concatenate(outputs) if outputs else np.empty(0)
-
-
-
-
-
-def placeholder_extras(state):
-    """One row of zeros for every extra input of ``state``'s graph."""
-    extra = [np.zeros((1, 2), np.float32)] if state.time is not None else []
-    for side in ("user", "item"):
-        if (state.features or {}).get(side) is not None:
-            extra += [np.zeros((1, 1), np.int32), np.zeros((1, 1), np.float32)]
-    return tuple(extra)
-
-
-def _is_shards(X):
-    from .datasets._shards import RatingShards
-
-    return isinstance(X, RatingShards)
-

@@ -1,23 +1,18 @@
 """EASE: the closed-form item-item model (Steck 2019), solved, not stepped."""
 
-import copy
-import dataclasses
 import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 
 from .._base import BaseEmbeddingModel
-from .._engine import runtime as _runtime
 from .._engine.backend import keras, tf
 from .._engine.recommend import FactoredScores, _check_n, _one_id
 from .._engine.solvers import check_memory, solve_item_weights
 from .._engine.targets import ScoreTarget
 from .._engine.trainers.base import TrainingPath
-from .._input import validation as _validation
-from .._io.state import fitted_state, merge_ratings, merge_seen
+from .._io.state import fitted_state
 from .._sklearn_compat import Interval, InvalidParameterError
 from ._mixins import RankingScoreMixin
 
@@ -127,9 +122,15 @@ class EASE(RankingScoreMixin, BaseEmbeddingModel):
     available memory, before allocating them.
 
     ``fold_in`` scores new users (or replaces known users' rows) from
-    their interactions with no refit: their scores are their rows times
-    the fitted :math:`B`. There is no ``partial_fit``: :math:`B` is solved
-    from all the interactions at once; call ``fit`` again.
+    their interactions with no refit: their scores are their rows
+    (binarised by the fit's ``relevance_threshold``, recency-weighted with
+    ``time_column``) times the fitted :math:`B`, exactly what fitting with
+    them would give them for the same :math:`B`; every other user's scores
+    stay bit-identical. A known user's row is replaced by the one of ``X``;
+    the items they rated before stay seen. Ratings of items unknown to the
+    fit, and ratings of weight 0, are left out. There is no
+    ``partial_fit``: :math:`B` is solved from all the interactions at once;
+    call ``fit`` again.
 
     Recency: :math:`r` counts a user's ratings of fit (all of them, also
     those below ``relevance_threshold``) strictly later than the rating,
@@ -212,6 +213,30 @@ class EASE(RankingScoreMixin, BaseEmbeddingModel):
                 "floor": params["recency_floor"]}
 
     @classmethod
+    def _fold_in_rows(cls, fold):
+        """The scoring values of the folded graph: a folded user's from their
+        ratings (binarised, recency-weighted with a time column, as a fit
+        scores them), every other user's as fitted, bit for bit; :math:`B`
+        stays as fitted."""
+        data = fold.data
+        params = data.state.params
+        position = None
+        if params["time_column"] is not None:
+            # the fit's time scale, not clipped to its range: new users come later
+            position = (fold.days - data.state.time.origin) / data.state.time.span
+        rows = user_rows(data.state.ratings)
+        values = scoring_values(rows, data.users, data.items, data.weight > 0, position,
+                                params)
+        fitted = fold.fitted.get_layer("ease")
+        keys_before, keys_after = _pair_keys(scoring_rows(fitted)), _pair_keys(rows)
+        at = np.minimum(np.searchsorted(keys_before, keys_after),
+                        max(len(keys_before) - 1, 0))
+        mine = np.isin(keys_after // rows.shape[1], fold.folded)
+        if len(keys_before):
+            values = np.where(mine, values, fitted.values.numpy()[at])
+        return {fold.model.get_layer("ease").values.path: values.astype(np.float32)}
+
+    @classmethod
     def _build_graph(cls, spec):
         k = keras()
         user, item, time = spec.inputs()
@@ -241,11 +266,7 @@ class EASE(RankingScoreMixin, BaseEmbeddingModel):
 
     def _scoring_rows(self):
         """The users' scoring rows (recency-weighted interactions), users x items CSR."""
-        layer = self._layer()
-        indptr, indices = (t.numpy() for t in layer.pattern)
-        n_users = len(indptr) - 2
-        return sp.csr_matrix((layer.values.numpy(), indices, indptr[:-1]),
-                             shape=(n_users, layer.n_items))
+        return scoring_rows(self._layer())
 
     @property
     def item_weights_(self):
@@ -311,96 +332,20 @@ class EASE(RankingScoreMixin, BaseEmbeddingModel):
         order = np.argsort(-column, kind="stable")[:min(n, n_items - 1)]
         return state.item_vocab.inverse_transform(order)
 
-    # -- new users -----------------------------------------------------------------
-    def fold_in(self, X, y, sample_weight=None):
-        """Add the users of ``X`` (or replace known users' rows) from their ratings.
-
-        Nothing is solved again: a folded user's scores are their
-        interaction row (binarised by the fit's ``relevance_threshold``,
-        recency-weighted with ``time_column``) times the fitted
-        :math:`B`, exactly what fitting with them would give them for the
-        same :math:`B`. Every other user's scores stay bit-identical. A
-        known user's row is replaced by the one of ``X``; the items they
-        rated before stay seen. Ratings of items unknown to the fit are
-        ignored.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows of (user id, item id, ...), as in ``fit``.
-        y : array-like of shape (n_samples,)
-            Their ratings.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each rating; a weight of 0 leaves it out.
-
-        Returns
-        -------
-        self : object
-            The estimator, with the users of ``X`` folded in.
-        """
-        state = self._fitted_state()
-        table = _validation.check_X(self, X, reset=False)
-        users_raw = table.ids("user", fitting=True)
-        items_raw = table.ids("item", fitting=False)
-        y = self._target.check(y, table.n_rows)
-        weight = self._fit_weight(state.params, y, _validation.check_sample_weight(
-            sample_weight, table.n_rows))
-        weight = np.ones(table.n_rows) if weight is None else weight
-        user_vocab = state.user_vocab.extended(users_raw, name="user id")
-        users = user_vocab.transform(users_raw)
-        items = state.item_vocab.transform(items_raw, name="item id")
-        n_users, n_items = len(user_vocab), len(state.item_vocab)
-        new_state = dataclasses.replace(
-            state, user_vocab=user_vocab, weights=None, optimizer=None,
-            time=copy.deepcopy(state.time),
-            seen=merge_seen(state.seen, users, items, n_users, n_items))
-        # the folded users' dates count in the time statistics
-        self._extra_inputs(table, users, items, new_state, fitting=True, record=("user",))
-        known = items < n_items
-        kept = known & (weight > 0)
-        folded = np.unique(users)
-        # the folded users' rows replace theirs; everyone else's stay
-        old = state.ratings.copy()
-        old.resize((n_items, n_users))
-        old = old.tocsr()
-        others = ~np.isin(old.indices, folded)
-        rows = np.repeat(np.arange(n_items), np.diff(old.indptr))
-        old = sp.csr_matrix((old.data[others], (rows[others], old.indices[others])),
-                            shape=(n_items, n_users))
-        new_state.ratings = merge_ratings(old, users[kept], items[kept],
-                                          np.ones(int(kept.sum()), np.float32),
-                                          weight[kept], n_users, n_items)
-        before = self._live()
-        position = None
-        if state.params["time_column"] is not None:
-            from .._input.time import times_in_days
-
-            # the fit's time scale, not clipped to its range: new users come later
-            days = times_in_days(table, state.params["time_column"])
-            position = (days[known] - state.time.origin) / state.time.span
-        values = scoring_values(user_rows(new_state.ratings), users[known], items[known],
-                                weight[known] > 0, position, state.params)
-        keys_before = _pair_keys(self._scoring_rows())
-        runtime = _runtime.build(type(self), new_state, check_random_state(0))
-        layer = runtime.model.get_layer("ease")
-        layer.item_weights.assign(before.model.get_layer("ease").item_weights)
-        # the other users' values as fitted (bit for bit), the folded users' new
-        keys_after = _pair_keys(user_rows(new_state.ratings))
-        position = np.searchsorted(keys_before, keys_after)
-        position = np.minimum(position, max(len(keys_before) - 1, 0))
-        mine = np.isin(keys_after // n_items, folded)
-        values_before = self._layer().values.numpy()
-        if len(keys_before):
-            values = np.where(mine, values, values_before[position])
-        layer.values.assign(values.astype(np.float32))
-        self._install(new_state, runtime)
-        return self
-
 
 def _pair_keys(rows):
     """``user * n_items + item`` of every entry of a users x items CSR, in order."""
     users = np.repeat(np.arange(rows.shape[0], dtype=np.int64), np.diff(rows.indptr))
     return users * rows.shape[1] + rows.indices
+
+
+def scoring_rows(layer):
+    """The users' scoring rows of an :class:`ItemItemScores` ``layer``, users x
+    items CSR (its values: 1, or recency weights)."""
+    indptr, indices = (t.numpy() for t in layer.pattern)
+    n_users = len(indptr) - 2
+    return sp.csr_matrix((layer.values.numpy(), indices, indptr[:-1]),
+                         shape=(n_users, layer.n_items))
 
 
 def user_rows(ratings):

@@ -46,13 +46,15 @@ class EmbeddingMLPBase(BaseEmbeddingModel):
         )(x)
 
     @classmethod
-    def _fold_in_rows(cls, model, state, folded, users, items, target, weight, extra):
+    def _fold_in_rows(cls, fold):
         """The folded users' embeddings, from where they stand (a new user:
         the average user) by full-batch steps on their ratings alone."""
-        table = model.get_layer("user_embedding").embeddings
-        return {"user_embedding": fold_in_by_steps(
-            model, table, folded, users, items, target, weight, loss=state.target.loss,
-            reg=float(state.params["reg"]), extra=extra)}
+        data = fold.data
+        table = fold.model.get_layer("user_embedding").embeddings
+        return {table.path: fold_in_by_steps(
+            fold.model, table, fold.folded, data.users, data.items, data.target,
+            data.weight, loss=data.state.target.loss, reg=float(data.state.params["reg"]),
+            extra=data.extra)}
 
     @classmethod
     def _build_graph(cls, spec):

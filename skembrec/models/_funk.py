@@ -265,7 +265,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         return k.Model(spec.model_inputs(), rating, name="funk_mf"), tables
 
     @classmethod
-    def _fold_in_rows(cls, model, state, folded, users, items, target, weight, extra):
+    def _fold_in_rows(cls, fold):
         """Each folded user's factors and bias: the ridge regression of its
         standardised ratings (less the item biases and, with side features,
         what the user's features predict) on the item factors (the item's
@@ -277,6 +277,9 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         for all folded users at once: one Gram product per user over its
         rows, then one batched solve.
         """
+        model, folded, data = fold.model, fold.folded, fold.data
+        state, users, items, target, weight, extra = (
+            data.state, data.users, data.items, data.target, data.weight, data.extra)
         biased = state.params["biased"]
         timed = state.time is not None
         time_ = extra[0] if timed else None
@@ -333,12 +336,12 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         # in float64: the exact optimum of each user's ridge
         solution = batched_ridge(gram, rhs, ridge).numpy().astype(np.float32)
         k = state.params["n_factors"]
-        rows = {"user_embedding": solution[:, :k]}
+        parts = {"user_embedding": solution[:, :k]}
         if biased:
-            rows["user_bias"] = solution[:, k:k + 1]
+            parts["user_bias"] = solution[:, k:k + 1]
         if timed:
-            rows["user_drift"] = solution[:, -1:]
-        return rows
+            parts["user_drift"] = solution[:, -1:]
+        return {model.get_layer(name).embeddings.path: rows for name, rows in parts.items()}
 
     @classmethod
     def from_factors(cls, user_ids, item_ids, user_factors, item_factors, *,

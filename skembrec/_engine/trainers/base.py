@@ -18,8 +18,11 @@ that solves.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+
+from ..._io.state import collapse_ratings
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class FitData:
         Codes into the fit's vocabularies.
     target : ndarray
         Encoded targets (the target encoder's ``encode(y)``).
-    weight : ndarray of float32
+    weight : ndarray of float
         Each rating's weight (ones without ``sample_weight``).
     extra : tuple of ndarray
         The graph's further inputs, row-aligned: time features, feature bags.
@@ -49,6 +52,16 @@ class FitData:
     extra: tuple
     state: object
     held_out: "FitData | None" = None
+
+    @cached_property
+    def cells(self):
+        """The rows collapsed to one rating per (user, item) cell: the item x
+        user CSR matrices ``(values, weights)`` of
+        :func:`~skembrec._io.state.collapse_ratings`, made once per record
+        (a model that reads its ratings keeps them; AutoRec's trainer fits them)."""
+        n_users, n_items = len(self.state.user_vocab), len(self.state.item_vocab)
+        return collapse_ratings(self.users, self.items, self.target, self.weight,
+                                n_users, n_items)
 
     def rows(self):
         """``[users, items, target, weight, *extra]``: the row-aligned arrays."""

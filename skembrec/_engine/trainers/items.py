@@ -27,7 +27,7 @@ loop, early stopping, history and progress (:func:`~skembrec._engine.loop.run_ep
 import numpy as np
 import scipy.sparse as sp
 
-from ..._io.state import collapse_ratings, matrix_keys
+from ..._io.state import matrix_keys
 from ..backend import compiled, graph_loop, tf
 from ..optimizers import Optimizer, OptimizerStateMixin
 from ..training import check_peer_trainer
@@ -74,34 +74,22 @@ class ItemTrainer(OptimizerStateMixin, TrainingPath):
         self._epoch = compiled(self._epoch_fn)
         self._evaluate = compiled(self._evaluate_fn)
 
-    def configure(self, params):
-        """Take the current training settings (warm start, ``partial_fit``);
-        another optimizer needs a new trainer (False)."""
-        if params["optimizer"] != self.optimizer.name:
-            return False
-        learning_rate, reg, batch_size = (params[k] for k in ("learning_rate", "reg",
-                                                              "batch_size"))
-        self.optimizer.lr.assign(float(learning_rate))
-        self._reg.assign(float(reg))
-        self.batch_size = int(batch_size)
-        return True
+    # configure: OptimizerStateMixin's, shared with the per-rating trainer
 
     # -- the data ------------------------------------------------------------
     def prepare(self, data):
         """The input and target matrices (and the validation pairs) as tensors.
 
         ``data`` is the fit's :class:`~skembrec._engine.trainers.base.FitData`
-        (encoded targets); the input matrix is ``state.ratings`` less the
-        held-out pairs, so that validation never reads what it scores.
+        (encoded targets), whose cells are the targets; the input matrix is
+        ``state.ratings`` less the held-out pairs, so that validation never
+        reads what it scores.
         """
-        state = data.state
-        users, items, target, weight = data.users, data.items, data.target, data.weight
         held_out = None if data.held_out is None else data.held_out.rows()
-        n_users, n_items = len(state.user_vocab), len(state.item_vocab)
-        inputs = state.ratings
+        inputs = data.state.ratings
         if held_out is not None:
             inputs = _without_pairs(inputs, held_out[0], held_out[1])
-        values, weights = collapse_ratings(users, items, target, weight, n_users, n_items)
+        values, weights = data.cells
         if values.nnz == 0:
             raise ValueError("sample_weight must give some rating a positive weight")
         matrix = _csr_tensors(inputs)
