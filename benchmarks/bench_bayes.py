@@ -113,7 +113,8 @@ def compare(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, folder, **
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, nargs="+", default=[1])
-    parser.add_argument("--variants", nargs="+", default=["ids only", "ids + implicit", "full"], choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=["ids only", "ids + implicit", "full"],
+                        choices=list(VARIANTS))
     parser.add_argument("--ml-1m", action="store_true")
     parser.add_argument("--n-factors", type=int, default=None,
                         help="factors per draw (default: the estimator's, 10)")
