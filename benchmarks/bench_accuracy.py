@@ -136,6 +136,10 @@ VARIANTS = [
     # ... and myFM full's attributes, as columns of X (_common.with_attributes)
     ("BayesianMF full", "skembrec", "BayesianMF",
      {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES)}),
+    # ... with the ordered-probit likelihood (output="ordinal")
+    ("BayesianMF full ordinal", "skembrec", "BayesianMF",
+     {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES),
+      "output": "ordinal"}),
     # ... with more factors per draw (what rank buys, at its cost)
     ("BayesianMF full, 32 factors", "skembrec", "BayesianMF",
      {"n_factors": 32, "user_features": list(C.USER_ATTRIBUTES),
@@ -151,7 +155,8 @@ BASELINE = "Surprise SVD()"
 # variants left out of the default run (the README's table), run by name
 # with --variants: the rank exploration (about 14 times BayesianMF's fit
 # cost) and the ordinal heads (results/accuracy_ordinal.json)
-OPTIONAL = ("BayesianMF full, 32 factors", "EmbeddingClassifier ordinal",
+OPTIONAL = ("BayesianMF full, 32 factors", "BayesianMF full ordinal",
+            "EmbeddingClassifier ordinal",
             "EmbeddingClassifier tuned ordinal")
 
 # (name, dataset of _common.DATASETS, split kind)
