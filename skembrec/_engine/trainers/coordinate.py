@@ -185,15 +185,15 @@ class CoordinateSampler(GibbsSampler):
     """
 
 
-    def _draw_side(self, side, e, other_total):
+    def _draw_side(self, chain, side, e, other_total):
         """Draw every factor of ``side``'s groups (a loop in the graph);
         returns the residuals (in ``side``'s order) and the change of the
         side's totals ``(n, k + 1)``."""
         tf_ = tf()
-        gen, alpha = self._generator, self.alpha.read_value()
-        data, n = self.ratings[side], self.n[side]
+        gen, alpha = chain.generator, chain.alpha.read_value()
+        data, n = chain.ratings[side], chain.n[side]
         own, w = data["own"], data["w"]
-        groups = self.groups[side]
+        groups = chain.groups[side]
         # each rating's coefficient of factor f of this side: 1 for the
         # bias, the other side's factor f (gathered by rows: a gather along
         # the second axis is several times slower)
@@ -247,16 +247,16 @@ class CoordinateSampler(GibbsSampler):
             *[tf_.transpose(g["theta"]) for g in groups])
         for g, theta_t in zip(groups, thetas):
             g["theta"].assign(tf_.transpose(theta_t))
-            self._sample_hyper(g)
+            self._sample_hyper(chain, g)
         return e, tf_.transpose(change)
 
-    def _sweep_fn(self):
+    def _sweep_fn(self, chain):
         tf_ = tf()
-        self._likelihood_step()
-        totals = {side: self._total(side) for side in ("user", "item")}
-        e = self._residuals(totals)
-        e, change = self._draw_side("user", e, totals["item"])
-        e = tf_.gather(e, self.to_items)
-        e, _ = self._draw_side("item", e, totals["user"] + change)
-        self.squares.assign(tf_.reduce_sum(self.ratings["item"]["w"] * tf_.square(e)))
-        return self.squares / self.total_weight
+        self._likelihood_step(chain)
+        totals = {side: self._total(chain, side) for side in ("user", "item")}
+        e = self._residuals(chain, totals)
+        e, change = self._draw_side(chain, "user", e, totals["item"])
+        e = tf_.gather(e, chain.to_items)
+        e, _ = self._draw_side(chain, "item", e, totals["user"] + change)
+        chain.squares.assign(tf_.reduce_sum(chain.ratings["item"]["w"] * tf_.square(e)))
+        return chain.squares / chain.total_weight

@@ -46,6 +46,8 @@ fixed by the fit); the feature groups fill the feature tables, which serve
 cold start.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -59,6 +61,31 @@ from .probit import OrderedProbit
 # current draw): MovieLens-100K u1, full model, 200 sweeps: 8 steps 0.8866,
 # 16 steps 0.8859 (benchmarks/explore_gibbs.py)
 CG_STEPS = 16
+
+
+@dataclass(eq=False)
+class Chain:
+    """One fit's Markov chain: the ratings and groups it samples, laid out
+    by :meth:`GibbsSampler.prepare`, and the chain's state (each group's
+    ``theta``, ``mu`` and ``lam`` variables, the noise precision, the last
+    squared error, the random generator, seeded at the first sweep).
+
+    ``ratings[side]`` holds each rating's ``own`` and ``other`` codes, its
+    target ``y`` and weight ``w``, sorted by ``side``'s entity;
+    ``to_items[j]`` is the users'-order position of the items' rating
+    ``j``; ``groups[side]`` the side's groups, the id group first;
+    ``latent`` the ordered probit's cut points (``output="ordinal"``).
+    """
+
+    n: dict = None
+    ratings: dict = None
+    to_items: object = None
+    total_weight: object = None
+    groups: dict = None
+    alpha: object = None
+    squares: object = None
+    latent: object = None
+    generator: object = None
 
 
 class GibbsSampler(TrainingPath):
@@ -100,13 +127,12 @@ class GibbsSampler(TrainingPath):
         self.n_samples = len(self.slots)
         self.implicit = bool(implicit)
         self.init_std = float(init_std)
-        self.optimizer = None
-        self._generator = None
         self._sweep = compiled(self._sweep_fn)
 
     # -- the data ------------------------------------------------------------
     def prepare(self, data):
-        """Each side's groups and the ratings, as tensors; returns ``(data, None)``.
+        """Each side's groups and the ratings, as tensors; returns ``(chain, None)``,
+        the :class:`Chain` the sweeps run on.
 
         ``data`` is the fit's :class:`~skembrec._engine.trainers.base.FitData`
         (standardised targets). Ratings of weight 0 are left out.
@@ -122,22 +148,23 @@ class GibbsSampler(TrainingPath):
         users, items = users[keep].astype(np.int64), items[keep].astype(np.int64)
         target = np.asarray(target, np.float32)[keep]
         weight = np.asarray(weight, np.float32)[keep]
+        chain = Chain()
         if self.ordinal:
             # the class codes and weights in the users' order (as below)
             by_user = np.argsort(users, kind="stable")
-            self.latent = OrderedProbit(target[by_user].astype(np.int64), weight[by_user],
+            chain.latent = OrderedProbit(target[by_user].astype(np.int64), weight[by_user],
                                         state.target.n_classes)
             target = np.zeros_like(target)
         n = {"user": len(state.user_vocab), "item": len(state.item_vocab)}
         codes = {"user": users, "item": items}
-        self.n = n
-        self.total_weight = tf_.constant(float(weight.sum()), tf_.float32)
+        chain.n = n
+        chain.total_weight = tf_.constant(float(weight.sum()), tf_.float32)
         # each side's draw reads the ratings sorted by its entity: sorted
         # segment sums are about twice as fast as unsorted ones
-        self.ratings = {}
+        chain.ratings = {}
         for side, other in (("user", "item"), ("item", "user")):
             order = np.argsort(codes[side], kind="stable")
-            self.ratings[side] = {
+            chain.ratings[side] = {
                 "own": tf_.constant(codes[side][order], tf_.int32),
                 "other": tf_.constant(codes[other][order], tf_.int32),
                 "y": tf_.constant(target[order]), "w": tf_.constant(weight[order])}
@@ -145,14 +172,14 @@ class GibbsSampler(TrainingPath):
         by_user = np.argsort(codes["user"], kind="stable")
         position = np.empty_like(by_user)
         position[by_user] = np.arange(len(by_user))
-        self.to_items = tf_.constant(position[np.argsort(codes["item"], kind="stable")],
+        chain.to_items = tf_.constant(position[np.argsort(codes["item"], kind="stable")],
                                      tf_.int32)
         if self.ordinal:
             # the latent ratings, drawn at the start of every sweep
             for side in ("user", "item"):
-                self.ratings[side]["y"] = tf_.Variable(self.ratings[side]["y"],
+                chain.ratings[side]["y"] = tf_.Variable(chain.ratings[side]["y"],
                                                        trainable=False)
-        self.groups = {}
+        chain.groups = {}
         for side, other in (("user", "item"), ("item", "user")):
             groups = [_onehot(np.arange(n[side]), np.ones(n[side]), n[side], "id")]
             if self.implicit:
@@ -167,81 +194,81 @@ class GibbsSampler(TrainingPath):
             features = (state.features or {}).get(side)
             if features is not None:
                 groups += _feature_groups(features, n[side])
-            self.groups[side] = groups
-        for groups in self.groups.values():
+            chain.groups[side] = groups
+        for groups in chain.groups.values():
             for g in groups:
                 g["theta"] = tf_.Variable(tf_.zeros([g["n"], self.k + 1]), trainable=False)
                 g["mu"] = tf_.Variable(tf_.zeros([self.k + 1]), trainable=False)
                 g["lam"] = tf_.Variable(tf_.ones([self.k + 1]), trainable=False)
-        self.alpha = tf_.Variable(1.0, trainable=False)
-        return {}, None
+        chain.alpha = tf_.Variable(1.0, trainable=False)
+        return chain, None
 
     # -- the graph -------------------------------------------------------------
-    def _total(self, side):
+    def _total(self, chain, side):
         """Each entity's ``[b, p]`` of side ``side``: the sum of its groups."""
         tf_ = tf()
         return tf_.add_n([tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
-                          for g in self.groups[side]])
+                          for g in chain.groups[side]])
 
-    def _pairs(self, totals=None):
+    def _pairs(self, chain, totals=None):
         """Each rating's ``(user [b, p], item [b, p])`` by the current draw,
         in the users' order."""
         tf_ = tf()
-        totals = totals or {side: self._total(side) for side in ("user", "item")}
-        data = self.ratings["user"]
+        totals = totals or {side: self._total(chain, side) for side in ("user", "item")}
+        data = chain.ratings["user"]
         return tf_.gather(totals["user"], data["own"]), tf_.gather(totals["item"], data["other"])
 
-    def _residuals(self, totals=None):
+    def _residuals(self, chain, totals=None):
         """``y - prediction`` of the current draw, in the users' order."""
         tf_ = tf()
-        tu, ti = self._pairs(totals)
-        return (self.ratings["user"]["y"] - tu[:, 0] - ti[:, 0]
+        tu, ti = self._pairs(chain, totals)
+        return (chain.ratings["user"]["y"] - tu[:, 0] - ti[:, 0]
                 - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1))
 
-    def _squared_error(self):
+    def _squared_error(self, chain):
         """The weighted sum of squared errors of the current draw."""
         tf_ = tf()
-        return tf_.reduce_sum(self.ratings["user"]["w"] * tf_.square(self._residuals()))
+        return tf_.reduce_sum(chain.ratings["user"]["w"] * tf_.square(self._residuals(chain)))
 
-    def _likelihood_step(self):
+    def _likelihood_step(self, chain):
         """The start of a sweep: the noise precision given the previous
         sweep's draw, or (ordered probit) the cut points and the latent
         ratings given its predictions."""
         tf_ = tf()
         if not self.ordinal:
-            self.alpha.assign(self._gamma([], 1.0 + self.total_weight / 2)
-                              / (1.0 + self.squares / 2))
+            chain.alpha.assign(self._gamma(chain, [], 1.0 + chain.total_weight / 2)
+                              / (1.0 + chain.squares / 2))
             return
-        tu, ti = self._pairs()
+        tu, ti = self._pairs(chain)
         prediction = tu[:, 0] + ti[:, 0] + tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
-        latent = self.latent.draw(prediction, self._generator)
-        self.ratings["user"]["y"].assign(latent)
-        self.ratings["item"]["y"].assign(tf_.gather(latent, self.to_items))
+        latent = chain.latent.draw(prediction, chain.generator)
+        chain.ratings["user"]["y"].assign(latent)
+        chain.ratings["item"]["y"].assign(tf_.gather(latent, chain.to_items))
 
-    def _gamma(self, shape, concentration):
+    def _gamma(self, chain, shape, concentration):
         tf_ = tf()
-        seed = self._generator.uniform_full_int([2], tf_.int32)
+        seed = chain.generator.uniform_full_int([2], tf_.int32)
         return tf_.random.stateless_gamma(shape, seed, concentration)
 
-    def _sample_side(self, side, other):
+    def _sample_side(self, chain, side, other):
         tf_ = tf()
-        gen = self._generator
+        gen = chain.generator
         k1 = self.k + 1
-        data, n = self.ratings[side], self.n[side]
+        data, n = chain.ratings[side], chain.n[side]
         rows, w = data["own"], data["w"]
-        to = tf_.gather(self._total(other), data["other"])
+        to = tf_.gather(self._total(chain, other), data["other"])
         # the coefficients of [b, p] in each rating, and what is left of it
         q = tf_.concat([tf_.ones_like(to[:, :1]), to[:, 1:]], axis=1)
         r = data["y"] - to[:, 0]
         wq = w[:, None] * q
         gram = _segment_sum(tf_.einsum("ri,rj->rij", wq, q), rows, n)
         linear = _segment_sum(r[:, None] * wq, rows, n)
-        alpha = self.alpha
-        total = self._total(side)
-        ids = self.groups[side][0]
-        for g in self.groups[side]:
+        alpha = chain.alpha
+        total = self._total(chain, side)
+        ids = chain.groups[side][0]
+        for g in chain.groups[side]:
             if g["dest"] == "features":
-                self._centred_draw(g, ids)
+                self._centred_draw(chain, g, ids)
                 continue
             # the other groups' share: the running total less this group's
             rest = total - tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
@@ -269,9 +296,9 @@ class GibbsSampler(TrainingPath):
                     rhs, g["theta"], CG_STEPS, batched=False)
             g["theta"].assign(theta)
             total = rest + tf_.sparse.sparse_dense_matmul(g["A"], theta)
-            self._sample_hyper(g)
+            self._sample_hyper(chain, g)
 
-    def _centred_draw(self, g, ids):
+    def _centred_draw(self, chain, g, ids):
         """Draw feature group ``g`` given the ids' coordinates (their own
         terms ``ids`` plus the features'), which stay as they are.
 
@@ -283,7 +310,7 @@ class GibbsSampler(TrainingPath):
         The ratings' residuals do not change.
         """
         tf_ = tf()
-        gen = self._generator
+        gen = chain.generator
         k1 = self.k + 1
         weight, residual = ids["lam"], ids["theta"] - ids["mu"]
         lam, mu, theta = g["lam"], g["mu"], g["theta"]
@@ -308,55 +335,55 @@ class GibbsSampler(TrainingPath):
         g["theta"].assign(draw)
         ids["theta"].assign(ids["theta"] - tf_.sparse.sparse_dense_matmul(g["A"], draw)
                             + current)
-        self._sample_hyper(g)
+        self._sample_hyper(chain, g)
 
-    def _sample_hyper(self, g):
+    def _sample_hyper(self, chain, g):
         """The group's Normal-Gamma hyperparameters given its rows."""
         tf_ = tf()
         theta, lam = g["theta"], g["lam"]
         count = tf_.cast(g["n"], tf_.float32) + 1.0
         mean = tf_.reduce_sum(theta, axis=0) / count
-        mu = mean + self._generator.normal(tf_.shape(mean)) / tf_.sqrt(count * lam)
+        mu = mean + chain.generator.normal(tf_.shape(mean)) / tf_.sqrt(count * lam)
         spread = tf_.reduce_sum(tf_.square(theta - mu), axis=0) + tf_.square(mu)
         g["mu"].assign(mu)
-        g["lam"].assign(self._gamma(tf_.shape(spread), 1.0 + count / 2)
+        g["lam"].assign(self._gamma(chain, tf_.shape(spread), 1.0 + count / 2)
                         / (1.0 + spread / 2))
 
-    def _sweep_fn(self):
-        self._likelihood_step()
-        self._sample_side("user", "item")
-        self._sample_side("item", "user")
-        self.squares.assign(self._squared_error())
-        return self.squares / self.total_weight
+    def _sweep_fn(self, chain):
+        self._likelihood_step(chain)
+        self._sample_side(chain, "user", "item")
+        self._sample_side(chain, "item", "user")
+        chain.squares.assign(self._squared_error(chain))
+        return chain.squares / chain.total_weight
 
     # -- Python entry points, called once per sweep -----------------------------
-    def run_epoch(self, data, epoch):
+    def run_epoch(self, chain, epoch):
         """One sweep; keeps its draw if the sweep is a kept one. Returns the
         weighted mean squared error of the draw on the training ratings."""
         tf_ = tf()
-        if self._generator is None:
-            self._generator = tf_.random.Generator.from_seed(int(epoch.seed))
-            for groups in self.groups.values():
+        if chain.generator is None:
+            chain.generator = tf_.random.Generator.from_seed(int(epoch.seed))
+            for groups in chain.groups.values():
                 for g in groups:
-                    start = self._generator.normal([g["n"], self.k]) * self.init_std
+                    start = chain.generator.normal([g["n"], self.k]) * self.init_std
                     g["theta"].assign(tf_.concat([tf_.zeros([g["n"], 1]), start], 1))
             if self.ordinal:
-                latent = self.latent.initial()
-                self.ratings["user"]["y"].assign(latent)
-                self.ratings["item"]["y"].assign(tf_.gather(latent, self.to_items))
-            self.squares = tf_.Variable(self._squared_error(), trainable=False)
-        loss = float(self._sweep())
+                latent = chain.latent.initial()
+                chain.ratings["user"]["y"].assign(latent)
+                chain.ratings["item"]["y"].assign(tf_.gather(latent, chain.to_items))
+            chain.squares = tf_.Variable(self._squared_error(chain), trainable=False)
+        loss = float(self._sweep(chain))
         slot = self.slots.get(int(epoch.number))
         if slot is not None:
-            self._store(slot)
+            self._store(chain, slot)
         return loss
 
-    def _store(self, slot):
+    def _store(self, chain, slot):
         """Write the current draw into the model's tables as sample ``slot``."""
         tf_ = tf()
         k, scale = self.k, 1.0 / np.sqrt(self.n_samples)
         columns = slice(slot * k, (slot + 1) * k)
-        for side, groups in self.groups.items():
+        for side, groups in chain.groups.items():
             ids = tf_.add_n([tf_.sparse.sparse_dense_matmul(g["A"], g["theta"])
                              for g in groups if g["dest"] != "features"])
             tokens = [g for g in groups if g["dest"] == "features"]
@@ -368,7 +395,7 @@ class GibbsSampler(TrainingPath):
             self._write(f"{side}_embedding", f"{side}_bias", ids, columns, slot, scale)
             if self.ordinal:
                 self.model.get_layer("cutpoints").cutpoints.value[slot].assign(
-                    tf_.cast(self.latent.cutpoints, tf_.float32))
+                    tf_.cast(chain.latent.cutpoints, tf_.float32))
             if tokens:
                 # the columns' tokens in the table's order (by offset)
                 theta = tf_.concat([g["theta"] for g in sorted(tokens,
