@@ -130,3 +130,30 @@ def test_datasets_and_model_selection_never_import_tensorflow(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout == "[]\n"
+
+
+# the private Keras and TensorFlow APIs the package relies on, and the one
+# module allowed each (a version that changes them breaks one file)
+PRIVATE_APIS = {
+    "_value": "skembrec._engine.programs",  # the variable behind a Keras variable
+    "tensorflow.python": "skembrec._engine.programs",  # VariableSpec
+    "keras.src": "skembrec._engine.runtime",  # Keras' pending-variable list
+}
+
+
+def test_private_keras_and_tensorflow_apis_are_named_in_one_module_each():
+    uses = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Attribute) and node.attr == "_value":
+                names = ["_value"]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [api for api in PRIVATE_APIS if node.module.startswith(api)]
+            elif isinstance(node, ast.Import):
+                names = [api for api in PRIVATE_APIS for alias in node.names
+                         if alias.name.startswith(api) and api != "_value"]
+            for api in names:
+                uses.setdefault(api, set()).add(_module_name(path))
+    assert {api: sorted(modules) for api, modules in uses.items()} == {
+        api: [module] for api, module in PRIVATE_APIS.items()}

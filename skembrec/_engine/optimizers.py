@@ -115,16 +115,6 @@ class Optimizer:
         else:
             raw.ResourceApplyGradientDescent(var=var.handle, alpha=at.lr, delta=grad)
 
-    # -- the same rules on this optimizer's own state ---------------------------
-    def begin_step(self):
-        """:meth:`begin` on this optimizer's rate and step count, kept for
-        :meth:`dense`."""
-        self._at = self.begin(self.lr, self.step)
-
-    def dense(self, var, grad):
-        """:meth:`apply_dense` with ``var``'s own slots, at :meth:`begin_step`'s step."""
-        self.apply_dense(self._at, var, self.slots[var.ref()], grad)
-
 
 class OptimizerStateMixin:
     """What the optimizer trainers (``self.model``, ``self.optimizer``, the

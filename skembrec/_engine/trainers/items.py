@@ -139,10 +139,12 @@ class ItemTrainer(OptimizerStateMixin, TrainingPath):
             # the paper's sum, not a mean: Adam's epsilon stays negligible
             loss = error + share * 0.5 * self._reg * penalty
         grads = tape.gradient(loss, self._vars)
-        self.optimizer.begin_step()
+        optimizer = self.optimizer
+        at = optimizer.begin(optimizer.lr, optimizer.step)
         for var, grad in zip(self._vars, grads):
             if grad is not None:
-                self.optimizer.dense(var, tf_.convert_to_tensor(grad))
+                optimizer.apply_dense(at, var, optimizer.slots[var.ref()],
+                                      tf_.convert_to_tensor(grad))
         return error
 
     def _evaluate_fn(self, matrix, users, items, target, weight):
