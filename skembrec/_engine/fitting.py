@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from .._input import validation as _validation
 from .._input.features import SideFeatures, check_feature_refs
 from .._input.vocab import IdVocabulary
-from .._io.state import FittedState, merge_ratings, merge_seen
+from .._io.state import FittedState, merge_cells, merge_ratings, merge_seen
 from . import runtime as _runtime
 from .loop import run_epochs, split_validation
 from .runtime import Runtime
@@ -307,13 +307,7 @@ def fit_shards(est, shards, y, sample_weight):
 def _with_cells(old, data):
     """The rating matrix a model reads after a fit of ``data``: its cells,
     merged into ``old`` (the earlier fits' matrix, on a warm start)."""
-    values = data.cells[0]
-    if old is None:
-        return values
-    # merge_ratings takes rows: the cells, one row each (their weighted
-    # mean is the value itself)
-    items = np.repeat(np.arange(values.shape[0]), np.diff(values.indptr))
-    return merge_ratings(old, values.indices, items, values.data, None, *values.shape[::-1])
+    return merge_cells(old, data.cells[0])
 
 
 def _train(est, data, runtime, n_epochs, rng):

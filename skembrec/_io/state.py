@@ -97,8 +97,16 @@ def merge_ratings(old, users, items, values, weight, n_users, n_items):
     grown since): a pair rated again takes its new value.
     """
     new, _ = collapse_ratings(users, items, values, weight, n_users, n_items)
+    return merge_cells(old, new)
+
+
+def merge_cells(old, new):
+    """``new`` (an item x user matrix of collapsed ratings) merged into
+    ``old`` (None, or the earlier fits' matrix of the same, grown shape):
+    a cell rated again takes its new value."""
     if old is None:
         return new
+    n_items, n_users = new.shape
     old_keys = matrix_keys(old, n_users)
     new_keys = matrix_keys(new, n_users)
     kept = ~np.isin(old_keys, new_keys)
