@@ -28,6 +28,7 @@ Usage::
 
     python benchmarks/bench_bayes.py [--folds 1 2 3 4 5] [--ml-1m] [--variants full]
         [--n-factors 32] [--solvers blocked coordinate] [--myfm] [--repeats 2]
+        [--sweeps 25 50 100 200 400]
         [--output results/bayes_k32.json]
 
 Writes ``benchmarks/results/bayes.json``.
@@ -63,14 +64,17 @@ def fit_score(X_train, y_train, X_test, y_test, **params):
             "mean_predict_std": float(np.mean(model.predict_std(X_test)))}
 
 
-def myfm_score(X_train, y_train, X_test, y_test, variant, folder, n_factors=10):
-    """myFM with the information of ``variant``, BayesianMF's sweeps and burn-in."""
+def myfm_score(X_train, y_train, X_test, y_test, variant, folder, n_factors=10,
+               n_epochs=None, n_burn_in=None):
+    """myFM with the information of ``variant``, BayesianMF's sweeps and burn-in
+    (its defaults, or ``n_epochs`` and ``n_burn_in``)."""
     import myfm
 
     from skembrec import BayesianMF
 
     defaults = BayesianMF().get_params()
-    n_iter = defaults["n_epochs"]
+    n_iter = n_epochs or defaults["n_epochs"]
+    n_burn_in = defaults["n_burn_in"] if n_burn_in is None else n_burn_in
     ids = lambda X: np.asarray(X)[:, :2].astype(np.int64)  # noqa: E731
     X_train, X_test = ids(X_train), ids(X_test)
     start = time.perf_counter()
@@ -86,26 +90,41 @@ def myfm_score(X_train, y_train, X_test, y_test, variant, folder, n_factors=10):
     fm = myfm.MyFMRegressor(rank=n_factors, random_seed=0)
     fm.fit(None, y_train, X_rel=blocks_tr,
            grouping=np.repeat(np.arange(len(sizes)), sizes).tolist(), n_iter=n_iter,
-           n_kept_samples=n_iter - defaults["n_burn_in"])
+           n_kept_samples=n_iter - n_burn_in)
     fit_s = time.perf_counter() - start
     pred = np.clip(fm.predict(None, blocks_te), y_train.min(), y_train.max())
     return {"rmse": C.rmse(y_test, pred), "mae": C.mae(y_test, pred), "fit_s": fit_s}
 
 
 def compare(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, folder, **params):
-    """Every solver and myFM on one split, ``args.repeats`` rounds in turn."""
+    """Every solver and myFM on one split, ``args.repeats`` rounds in turn
+    (with ``args.sweeps``: at each number of sweeps)."""
+    for sweeps in args.sweeps or [None]:
+        if sweeps is not None:
+            # a tenth burnt in, every later draw kept (BayesianMF: at most 60)
+            burn_in = sweeps // 10
+            params.update(n_epochs=sweeps, n_burn_in=burn_in,
+                          n_kept_samples=min(60, sweeps - burn_in))
+        _compare_once(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, folder,
+                      **params)
+
+
+def _compare_once(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, folder,
+                  **params):
+    sweeps = {"sweeps": params.get("n_epochs", 200)}
     for _ in range(args.repeats):
         for solver in args.solvers:
             result = fit_score(X_tr, y_tr, X_te, y_te, solver=solver, **params)
             rows.append({"dataset": dataset, "split": split, "variant": name,
-                         "solver": solver, **result})
+                         "solver": solver, **sweeps, **result})
             print(f"{split} {name} {solver}: RMSE {result['rmse']:.4f}, "
                   f"fit {result['fit_s']:.1f} s", flush=True)
         if args.myfm:
             result = myfm_score(X_tr, y_tr, X_te, y_te, name, folder,
-                                params.get("n_factors", 10))
+                                params.get("n_factors", 10), params.get("n_epochs"),
+                                params.get("n_burn_in"))
             rows.append({"dataset": dataset, "split": split, "variant": name,
-                         "solver": "myFM", **result})
+                         "solver": "myFM", **sweeps, **result})
             print(f"{split} {name} myFM: RMSE {result['rmse']:.4f}, "
                   f"fit {result['fit_s']:.1f} s", flush=True)
 
@@ -123,6 +142,9 @@ def main(argv=None):
     parser.add_argument("--myfm", action="store_true",
                         help="myFM on the same splits, information and sweeps")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--sweeps", type=int, nargs="+", default=None,
+                        help="a sweep-count curve: fit at each number of sweeps "
+                             "(a tenth burnt in), myFM too with --myfm")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
@@ -158,6 +180,7 @@ def main(argv=None):
                     X[test], y[test], path.parent, **VARIANTS[name], **factors)
     C.print_table(rows, [("dataset", "dataset", ""), ("split", "split", ""),
                          ("variant", "variant", ""), ("solver", "solver", ""),
+                         ("sweeps", "sweeps", "d"),
                          ("rmse", "RMSE", ".4f"),
                          ("mae", "MAE", ".4f"), ("fit_s", "fit s", ".1f")],
                   title="BayesianMF, defaults (random_state=0), and myFM")
