@@ -62,7 +62,7 @@ TRUSTED = {
     "skembrec.models._funk.FunkMF", "skembrec.models._regressor.EmbeddingRegressor",
     "skembrec.models._classifier.EmbeddingClassifier", "skembrec.models._autorec.AutoRec",
     "skembrec._engine.targets.ImplicitTarget", "skembrec.models._implicit.ImplicitMF",
-    "skembrec.models._bayes.BayesianMF",
+    "skembrec.models._bayes.BayesianMF", "skembrec._engine.targets.OrdinalTarget",
 }
 
 
@@ -385,6 +385,20 @@ def test_integral_float_ids_export_as_int64(tmp_path):
     assert_allclose(got["rating"].numpy(), model.predict([[1, 10], [2, 10], [7, 10]]))
 
 
+def test_ordinal_bayesian_mf_serves_its_expected_rating_and_distribution(tmp_path):
+    import tensorflow as tf
+
+    X, y = ratings("int")
+    model = BayesianMF(n_factors=2, n_epochs=6, n_burn_in=2, n_kept_samples=2,
+                       output="ordinal", random_state=0).fit(X, y)
+    model.export(tmp_path / "ordinal")
+    predict = tf.saved_model.load(str(tmp_path / "ordinal")).signatures["predict"]
+    rows = np.asarray(X)[:40, :2].astype(np.int64)
+    got = predict(user=tf.constant(rows[:, 0]), item=tf.constant(rows[:, 1]))
+    assert_allclose(got["rating"].numpy(), model.predict(X[:40]), rtol=1e-5)
+    assert_allclose(got["probabilities"].numpy(), model.predict_proba(X[:40]), atol=1e-5)
+
+
 @pytest.mark.parametrize("users", [[1, 2, 3], [-5, 3, 10**12]], ids=["compact", "sparse"])
 def test_integer_lookups_at_the_extremes(users, tmp_path):
     import tensorflow as tf
@@ -495,6 +509,20 @@ def test_skops_round_trip_of_implicit_mf(tmp_path):
     assert_array_equal(model.predict(X), again.predict(X))
     users = rank_users(X, "str")
     assert_array_equal(model.recommend(users, 5), again.recommend(users, 5))
+
+
+def test_skops_round_trip_of_ordinal_bayesian_mf(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = ratings("int")
+    model = BayesianMF(n_factors=2, n_epochs=6, n_burn_in=2, n_kept_samples=2,
+                       output="ordinal", random_state=0).fit(X, y)
+    file = tmp_path / "model.skops"
+    sio.dump(model, file)
+    untrusted = sio.get_untrusted_types(file=file)
+    assert set(untrusted) <= TRUSTED, sorted(set(untrusted) - TRUSTED)
+    again = sio.load(file, trusted=untrusted)
+    assert_array_equal(model.predict_proba(X), again.predict_proba(X))
+    assert_array_equal(again.classes_, model.classes_)
 
 
 def test_mlflow_sklearn_flavour_round_trip(fitted, tmp_path):
