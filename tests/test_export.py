@@ -22,6 +22,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 from skembrec import (
+    EASE,
     AutoRec,
     BayesianMF,
     EmbeddingClassifier,
@@ -63,6 +64,7 @@ TRUSTED = {
     "skembrec.models._classifier.EmbeddingClassifier", "skembrec.models._autorec.AutoRec",
     "skembrec._engine.targets.ImplicitTarget", "skembrec.models._implicit.ImplicitMF",
     "skembrec.models._bayes.BayesianMF", "skembrec._engine.targets.OrdinalTarget",
+    "skembrec._engine.targets.ScoreTarget", "skembrec.models._ease.EASE",
 }
 
 
@@ -507,6 +509,19 @@ def test_skops_round_trip_of_implicit_mf(tmp_path):
     assert set(untrusted) <= TRUSTED, sorted(set(untrusted) - TRUSTED)
     again = sio.load(file, trusted=untrusted)
     assert_array_equal(model.predict(X), again.predict(X))
+    users = rank_users(X, "str")
+    assert_array_equal(model.recommend(users, 5), again.recommend(users, 5))
+
+
+def test_skops_round_trip_of_ease(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = ratings("str")
+    model = EASE().fit(X, y)
+    file = tmp_path / "model.skops"
+    sio.dump(model, file)
+    untrusted = sio.get_untrusted_types(file=file)
+    assert set(untrusted) <= TRUSTED, sorted(set(untrusted) - TRUSTED)
+    again = sio.load(file, trusted=untrusted)
     users = rank_users(X, "str")
     assert_array_equal(model.recommend(users, 5), again.recommend(users, 5))
 
