@@ -5,7 +5,8 @@ Each estimator is fitted with ``random_state=0`` on
 ``make_ratings(300 users, 150 items, 6,000 ratings)``; ``predict`` of 500 rows
 and ``recommend`` of 50 users are saved. ImplicitMF and BayesianMF run their
 older solvers (``"sgd"`` with ``reg=0.01``, ``"blocked"``), whose outputs a
-checkout from before those solvers existed also gives.
+checkout from before those solvers existed also gives, and BayesianMF its
+coordinate-wise sampler too (both outputs: a checkout from issue 32 on).
 
 Usage::
 
@@ -36,6 +37,12 @@ def outputs():
         "EmbeddingClassifier": ("EmbeddingClassifier", {"n_epochs": 3}),
         "AutoRec": ("AutoRec", {"n_epochs": 3}),
         "BayesianMF": ("BayesianMF", {"n_epochs": 8, "n_burn_in": 3, "n_kept_samples": 5}),
+        # the coordinate-wise sampler (from issue 32 on), both outputs
+        "BayesianMF_coordinate": ("BayesianMF", {"n_epochs": 8, "n_burn_in": 3,
+                                                 "n_kept_samples": 5, "solver": "coordinate"}),
+        "BayesianMF_ordinal": ("BayesianMF", {"n_epochs": 8, "n_burn_in": 3,
+                                              "n_kept_samples": 5, "solver": "coordinate",
+                                              "output": "ordinal"}),
         "ImplicitMF": ("ImplicitMF", {"n_epochs": 3}),
         "PopularityRecommender": ("PopularityRecommender", {}),
     }
@@ -43,7 +50,7 @@ def outputs():
     for key, (name, params) in configs.items():
         cls = getattr(skembrec, name)
         accepted = inspect.signature(cls).parameters
-        params = {**params, **{k: v for k, v in older.get(name, {}).items() if k in accepted}}
+        params = {**{k: v for k, v in older.get(name, {}).items() if k in accepted}, **params}
         if "random_state" in accepted:
             params["random_state"] = 0
         target = np.round(y).clip(1, 5) if "Classifier" in name else y

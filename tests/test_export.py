@@ -53,6 +53,9 @@ CASES = {
     "autorec-str": (AutoRec, {}, "str", "stars"),
     "bayes-int": (BayesianMF, {"n_burn_in": 1, "n_kept_samples": 2}, "int", "stars"),
     "bayes-str": (BayesianMF, {"n_burn_in": 0, "n_kept_samples": 3}, "str", "stars"),
+    "bayes-str-time": (BayesianMF, {"n_burn_in": 1, "n_kept_samples": 2,
+                                    "time_column": "timestamp", "n_time_bins": 3},
+                       "str", "stars"),
 }
 # what skops.io.get_untrusted_types lists for a fitted estimator (the
 # serving page documents it): the estimator's class and these

@@ -46,6 +46,14 @@ def times_in_days(table, time_column):
     return values.astype(np.float64) / SECONDS_PER_DAY
 
 
+def time_bin_codes(position, n_bins):
+    """The time bin of each ``position`` (the time features' second column,
+    0 to 1 over the first fit's range), as a model's graph finds it: the
+    float32 product with ``n_bins``, truncated, the last day in the last bin."""
+    position = np.asarray(position, dtype=np.float32)
+    return np.minimum((position * np.float32(n_bins)).astype(np.int32), n_bins - 1)
+
+
 class TimeFeatures:
     """Per-user date statistics and the scales of the first fit.
 

@@ -7,6 +7,7 @@ import numpy as np
 from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.training import Table
+from .._input.time import time_bin_codes
 from .._sklearn_compat import Interval
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
@@ -310,9 +311,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
             n_bins = state.params["n_time_bins"]
             if n_bins:
                 # the item's bias in the rating's time bin, as the graph finds it
-                position = time_[:, 1].astype(np.float32)
-                bins = np.minimum((position * np.float32(n_bins)).astype(np.int32),
-                                  n_bins - 1)
+                bins = time_bin_codes(time_[:, 1], n_bins)
                 target = target - values("item_time_bias", items)[np.arange(len(items)),
                                                                    bins]
             # the user's drift alpha_u multiplies dev_u(t)
@@ -476,7 +475,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
             n_bins = state.params["n_time_bins"]
             position = state.time.transform(np.array([state.time.last_day()]),
                                             np.zeros(1, np.int64))[0, 1]
-            bin_ = min(int(np.float32(position) * np.float32(n_bins)), n_bins - 1)
+            bin_ = time_bin_codes([position], n_bins)[0]
             bins = table("item_time_bias")[:n_items, bin_]
             bias = bins if bias is None else bias + bins
 

@@ -184,21 +184,27 @@ class CoordinateSampler(GibbsSampler):
     the sweep of the module docstring.
     """
 
+    draws_dates = True
 
-    def _draw_side(self, chain, side, e, other_total):
+
+    def _draw_side(self, chain, side, e, partner):
         """Draw every factor of ``side``'s groups (a loop in the graph);
         returns the residuals (in ``side``'s order) and the change of the
-        side's totals ``(n, k + 1)``."""
+        side's totals ``(n, k + 1)``.
+
+        ``partner`` is each rating's coefficient of the side's factors
+        ``(n_ratings, k)``, in ``side``'s order: the other side's factors
+        (the date's added, with a date group).
+        """
         tf_ = tf()
         gen, alpha = chain.generator, chain.alpha.read_value()
         data, n = chain.ratings[side], chain.n[side]
         own, w = data["own"], data["w"]
         groups = chain.groups[side]
         # each rating's coefficient of factor f of this side: 1 for the
-        # bias, the other side's factor f (gathered by rows: a gather along
-        # the second axis is several times slower)
-        coefficients = tf_.transpose(tf_.gather(other_total[:, 1:], data["other"]))
-        coefficients = tf_.concat([tf_.ones_like(w)[None], coefficients], 0)
+        # bias, the partner's factor f (gathered by rows, then transposed: a
+        # gather along the second axis is several times slower)
+        coefficients = tf_.concat([tf_.ones_like(w)[None], tf_.transpose(partner)], 0)
         lam = [g["lam"].read_value() for g in groups]
         mu = [g["mu"].read_value() for g in groups]
 
@@ -255,8 +261,29 @@ class CoordinateSampler(GibbsSampler):
         self._likelihood_step(chain)
         totals = {side: self._total(chain, side) for side in ("user", "item")}
         e = self._residuals(chain, totals)
-        e, change = self._draw_side(chain, "user", e, totals["item"])
+        dates = chain.groups.get("date")
+        date = None if dates is None else dates[0]["theta"].read_value()[:, 1:]
+
+        def partner(side, other):
+            # the factors a rating of ``side`` multiplies, in its order
+            data = chain.ratings[side]
+            factors = tf_.gather(totals[other][:, 1:], data["other"])
+            return factors if date is None else factors + tf_.gather(date, data["date"])
+
+        e, change = self._draw_side(chain, "user", e, partner("user", "item"))
+        totals["user"] = totals["user"] + change
         e = tf_.gather(e, chain.to_items)
-        e, _ = self._draw_side(chain, "item", e, totals["user"] + change)
-        chain.squares.assign(tf_.reduce_sum(chain.ratings["item"]["w"] * tf_.square(e)))
+        e, change = self._draw_side(chain, "item", e, partner("item", "user"))
+        last = "item"
+        if dates is not None:
+            # the date group, given both sides: its coefficient is the sum
+            # of the rating's user and item factors
+            totals["item"] = totals["item"] + change
+            data = chain.ratings["date"]
+            e = tf_.gather(e, chain.to_dates)
+            e, _ = self._draw_side(chain, "date", e, tf_.gather(
+                totals["user"][:, 1:], data["user"]) + tf_.gather(
+                totals["item"][:, 1:], data["item"]))
+            last = "date"
+        chain.squares.assign(tf_.reduce_sum(chain.ratings[last]["w"] * tf_.square(e)))
         return chain.squares / chain.total_weight

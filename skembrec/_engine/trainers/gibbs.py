@@ -73,13 +73,17 @@ class Chain:
     ``ratings[side]`` holds each rating's ``own`` and ``other`` codes, its
     target ``y`` and weight ``w``, sorted by ``side``'s entity;
     ``to_items[j]`` is the users'-order position of the items' rating
-    ``j``; ``groups[side]`` the side's groups, the id group first;
+    ``j``; with a date group, each side's ratings have their ``date`` bin,
+    ``ratings["date"]`` the ratings in bin order (their ``own`` bin,
+    ``user``, ``item`` and ``w``) and ``to_dates[j]`` is the items'-order
+    position of the bins' rating ``j``; ``groups[side]`` the side's groups, the id group first;
     ``latent`` the ordered probit's cut points (``output="ordinal"``).
     """
 
     n: dict = None
     ratings: dict = None
     to_items: object = None
+    to_dates: object = None
     total_weight: object = None
     groups: dict = None
     alpha: object = None
@@ -107,13 +111,20 @@ class GibbsSampler(TrainingPath):
         Whether each side has the "who rated what" group.
     init_std : float
         Standard deviation of the initial factors.
+    n_time_bins : int, default=0
+        With more than 0, a date group: each rating's time bin (of the
+        fit's time input) has a bias and factors that interact with both
+        sides (:mod:`.coordinate`; the blocked sweep has none).
     **settings
         The per-rating trainers' settings (``optimizer``, ``learning_rate``,
         ...), which sampling does not have: ignored.
     """
 
+    #: whether the sweep draws a date group (``n_time_bins``)
+    draws_dates = False
+
     def __init__(self, model, tables, *, loss, n_factors, kept, implicit, init_std,
-                 **settings):
+                 n_time_bins=0, **settings):
         check_peer_trainer(loss, "the Gibbs sampler", "BayesianMF",
                            losses=("squared_error", "ordered_probit"))
         # ordered probit: each rating's latent value is drawn every sweep
@@ -127,6 +138,10 @@ class GibbsSampler(TrainingPath):
         self.n_samples = len(self.slots)
         self.implicit = bool(implicit)
         self.init_std = float(init_std)
+        self.n_time_bins = int(n_time_bins)
+        if self.n_time_bins and not self.draws_dates:
+            raise ValueError(f"{type(self).__name__} draws no date group: n_time_bins "
+                             "needs the coordinate-wise sampler")
         self._sweep = compiled(self._sweep_fn)
 
     # -- the data ------------------------------------------------------------
@@ -148,6 +163,12 @@ class GibbsSampler(TrainingPath):
         users, items = users[keep].astype(np.int64), items[keep].astype(np.int64)
         target = np.asarray(target, np.float32)[keep]
         weight = np.asarray(weight, np.float32)[keep]
+        dates = None
+        if self.n_time_bins:
+            from ..._input.time import time_bin_codes
+
+            # the time input's position column, binned as the graph bins it
+            dates = time_bin_codes(data.extra[0][:, 1], self.n_time_bins)[keep]
         chain = Chain()
         if self.ordinal:
             # the class codes and weights in the users' order (as below)
@@ -172,8 +193,24 @@ class GibbsSampler(TrainingPath):
         by_user = np.argsort(codes["user"], kind="stable")
         position = np.empty_like(by_user)
         position[by_user] = np.arange(len(by_user))
-        chain.to_items = tf_.constant(position[np.argsort(codes["item"], kind="stable")],
-                                     tf_.int32)
+        by_item = np.argsort(codes["item"], kind="stable")
+        chain.to_items = tf_.constant(position[by_item], tf_.int32)
+        if dates is not None:
+            # each side's ratings know their date's bin; the date group's
+            # draw reads the ratings sorted by bin, and rating j of that order
+            # is rating to_dates[j] of the items' order
+            for side in ("user", "item"):
+                order = np.argsort(codes[side], kind="stable")
+                chain.ratings[side]["date"] = tf_.constant(dates[order], tf_.int32)
+            by_date = np.argsort(dates, kind="stable")
+            chain.ratings["date"] = {
+                "own": tf_.constant(dates[by_date], tf_.int32),
+                "user": tf_.constant(users[by_date], tf_.int32),
+                "item": tf_.constant(items[by_date], tf_.int32),
+                "w": tf_.constant(weight[by_date])}
+            position[by_item] = np.arange(len(by_item))
+            chain.to_dates = tf_.constant(position[by_date], tf_.int32)
+            n["date"] = self.n_time_bins
         if self.ordinal:
             # the latent ratings, drawn at the start of every sweep
             for side in ("user", "item"):
@@ -195,6 +232,9 @@ class GibbsSampler(TrainingPath):
             if features is not None:
                 groups += _feature_groups(features, n[side])
             chain.groups[side] = groups
+        if dates is not None:
+            chain.groups["date"] = [_onehot(np.arange(self.n_time_bins),
+                                            np.ones(self.n_time_bins), self.n_time_bins, "id")]
         for groups in chain.groups.values():
             for g in groups:
                 g["theta"] = tf_.Variable(tf_.zeros([g["n"], self.k + 1]), trainable=False)
@@ -218,12 +258,32 @@ class GibbsSampler(TrainingPath):
         data = chain.ratings["user"]
         return tf_.gather(totals["user"], data["own"]), tf_.gather(totals["item"], data["other"])
 
+    def _date_term(self, chain, tu, ti):
+        """With a date group, each rating's date term (users' order): its
+        bin's bias and its factors' product with both sides'; else None."""
+        tf_ = tf()
+        if "date" not in chain.groups:
+            return None
+        td = tf_.gather(chain.groups["date"][0]["theta"], chain.ratings["user"]["date"])
+        return td[:, 0] + tf_.reduce_sum(td[:, 1:] * (tu[:, 1:] + ti[:, 1:]), axis=1)
+
+    def _prediction(self, chain, totals=None):
+        """The current draw's prediction of each rating, in the users' order:
+        :math:`b(u) + b(i) + p(u)^\\top q(i)`, plus the date term."""
+        tf_ = tf()
+        tu, ti = self._pairs(chain, totals)
+        prediction = tu[:, 0] + ti[:, 0] + tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
+        date = self._date_term(chain, tu, ti)
+        return prediction if date is None else prediction + date
+
     def _residuals(self, chain, totals=None):
         """``y - prediction`` of the current draw, in the users' order."""
         tf_ = tf()
         tu, ti = self._pairs(chain, totals)
-        return (chain.ratings["user"]["y"] - tu[:, 0] - ti[:, 0]
-                - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1))
+        residuals = (chain.ratings["user"]["y"] - tu[:, 0] - ti[:, 0]
+                     - tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1))
+        date = self._date_term(chain, tu, ti)
+        return residuals if date is None else residuals - date
 
     def _squared_error(self, chain):
         """The weighted sum of squared errors of the current draw."""
@@ -239,9 +299,7 @@ class GibbsSampler(TrainingPath):
             chain.alpha.assign(self._gamma(chain, [], 1.0 + chain.total_weight / 2)
                               / (1.0 + chain.squares / 2))
             return
-        tu, ti = self._pairs(chain)
-        prediction = tu[:, 0] + ti[:, 0] + tf_.reduce_sum(tu[:, 1:] * ti[:, 1:], axis=1)
-        latent = chain.latent.draw(prediction, chain.generator)
+        latent = chain.latent.draw(self._prediction(chain), chain.generator)
         chain.ratings["user"]["y"].assign(latent)
         chain.ratings["item"]["y"].assign(tf_.gather(latent, chain.to_items))
 
