@@ -15,11 +15,16 @@ has its own prior (myFM's ``grouping``). Two feature sets:
   code), gender, occupation, the zip code's first character; per item, the
   one-hot id, the users who rated it in the training part (``1/sqrt(count)``
   each), its genres (multi-hot, 1 each) and its release year (one-hot;
-  ML-100K from the release date, ML-1M from the title).
+  ML-100K from the release date, ML-1M from the title);
+* ``"full+date"``: ``"full"`` and the rating's calendar day (UTC), one-hot,
+  as the non-relational part of the design: myFM's
+  ``examples/ml-100k-extended.ipynb`` date group (the days of the training
+  part; a day absent from it has an empty row).
 
 Only the fold's training ratings build the id vocabularies and the implicit
 groups: a user or item absent from them has an empty id and implicit row
-(and keeps its attributes). No rating date is used. The attributes are read
+(and keeps its attributes). Only ``"full+date"`` uses the rating date
+(column 2 of X, epoch seconds). The attributes are read
 from the dataset's folder: ``u.user`` and ``u.item`` (ML-100K), ``users.dat``
 and ``movies.dat`` (ML-1M, ``::``-separated, latin-1).
 
@@ -44,7 +49,7 @@ import scipy.sparse as sp
 # myFM draws a tqdm bar on every fit; tqdm reads this when it is imported
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-FEATURES = ("ids", "full")
+FEATURES = ("ids", "full", "full+date")
 # parameters of MyFMRegressor.fit (the rest go to the constructor)
 FIT_PARAMS = ("n_iter", "n_kept_samples")
 QUICK_ITER = 5
@@ -79,18 +84,23 @@ def fit_score(params, fold, quick=False):
     if quick:
         fit_params.update(n_iter=QUICK_ITER, n_kept_samples=QUICK_ITER - 1)
     X_tr, y_tr, X_te, y_te = fold["X_tr"], fold["y_tr"], fold["X_te"], fold["y_te"]
-    side = attributes(Path(fold["folder"])) if features == "full" else None
+    side = attributes(Path(fold["folder"])) if features != "ids" else None
 
     start = time.perf_counter()
     blocks_tr, blocks_te, group_sizes = design(X_tr, X_te, side)
+    dates_tr = dates_te = None
+    if features == "full+date":
+        dates_tr, dates_te = day_onehot(X_tr, X_te)
+        # the plain design's columns come first: the date group is group 0
+        group_sizes = [dates_tr.shape[1], *group_sizes]
     grouping = np.repeat(np.arange(len(group_sizes)), group_sizes).tolist()
     design_s = time.perf_counter() - start
     fm = myfm.MyFMRegressor(**params)
     start = time.perf_counter()
-    fm.fit(None, y_tr, X_rel=blocks_tr, grouping=grouping, **fit_params)
+    fm.fit(dates_tr, y_tr, X_rel=blocks_tr, grouping=grouping, **fit_params)
     myfm_fit_s = time.perf_counter() - start
     start = time.perf_counter()
-    raw = np.asarray(fm.predict(None, blocks_te, n_workers=1), dtype=np.float64)
+    raw = np.asarray(fm.predict(dates_te, blocks_te, n_workers=1), dtype=np.float64)
     predict_s = time.perf_counter() - start
     pred = np.clip(raw, y_tr.min(), y_tr.max())
     err = y_te - pred
@@ -99,7 +109,7 @@ def fit_score(params, fold, quick=False):
             "design_s": design_s, "myfm_fit_s": myfm_fit_s,
             "rmse_unclipped": float(np.sqrt(np.mean((y_te - raw) ** 2))),
             "n_iter": fit_params.get("n_iter"), "n_columns": int(sum(group_sizes)),
-            "groups": group_names(side)}
+            "groups": (["date"] if dates_tr is not None else []) + group_names(side)}
 
 
 # ---------------------------------------------------------------- design
@@ -138,6 +148,22 @@ def design(X_tr, X_te, side=None):
     blocks = [[RelationBlock(np.searchsorted(users, X[:, 0]), U),
                RelationBlock(np.searchsorted(items, X[:, 1]), V)] for X in (X_tr, X_te)]
     return blocks[0], blocks[1], sizes
+
+
+def day_onehot(X_tr, X_te):
+    """The rating's calendar day (UTC; X's column 2, epoch seconds), one-hot
+    over the training part's days: ``(train, test)`` CSR matrices, a test
+    day absent from training an empty row."""
+    day_tr, day_te = (np.asarray(X[:, 2], dtype=np.int64) // 86_400 for X in (X_tr, X_te))
+    days = np.unique(day_tr)
+
+    def onehot(day):
+        column = _lookup(days, day)
+        rows = np.flatnonzero(column >= 0)
+        return sp.csr_matrix((np.ones(len(rows)), (rows, column[rows])),
+                             shape=(len(day), len(days)))
+
+    return onehot(day_tr), onehot(day_te)
 
 
 def group_names(side=None):

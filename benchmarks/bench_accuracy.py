@@ -20,12 +20,17 @@ MAE and fit seconds:
   (``user_features``/``item_features``, joined from the dataset's files by
   ``_common.with_attributes``, not timed); ``BayesianMF full, 32 factors``
   (what rank buys; about 14 times the fit on u1, results/bayes_k32.json);
+  ``BayesianMF full ordinal`` (``output="ordinal"``) and ``BayesianMF full
+  + date`` (and ordinal): a date group of ``DATE_BINS`` time bins
+  (``time_column=2, n_time_bins=200``);
 * myFM's ``MyFMRegressor(rank=10, random_seed=0)`` (a Bayesian
   factorisation machine, Gibbs-sampled: ``n_iter=200, n_kept_samples=180``)
   as an anchor: "ids only" (one-hot user and item) and "full" (ids, the
   SVD++-style "who rated what" groups from the fold's training ratings, the
   user's age, gender, occupation and zip prefix, the item's genres and
-  release year), the design of ``benchmarks/_myfm.py``; its ``fit_s``
+  release year), and "full + date" (that and the rating's calendar day,
+  one-hot, as myFM's ml-100k-extended example), the design of
+  ``benchmarks/_myfm.py``; its ``fit_s``
   includes building the design. Unavailable, not fitted, without ``myfm``.
 
 The variants are the one list ``VARIANTS``: adding one is one line; those
@@ -97,6 +102,8 @@ TUNED = {
 SVD_TUNED = dict(n_factors=100, n_epochs=40, lr_all=0.007, reg_all=0.05)
 # myFM as in its MovieLens examples: rank 10, 200 Gibbs sweeps, the first 20 burnt
 MYFM = dict(rank=10, random_seed=0, n_iter=200, n_kept_samples=180)
+# BayesianMF's date group: equal time bins of the fit's date range
+DATE_BINS = 200
 
 # (row label, library, estimator class, parameters): one line per variant.
 # skembrec estimators see X = user, item, timestamp (column 2).
@@ -140,6 +147,14 @@ VARIANTS = [
     ("BayesianMF full ordinal", "skembrec", "BayesianMF",
      {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES),
       "output": "ordinal"}),
+    # ... with a date group (the rating's time bin, interacting with both
+    # sides): 200 bins, about a day each on ML-100K, 5 days on the ML-1M subset
+    ("BayesianMF full + date", "skembrec", "BayesianMF",
+     {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES),
+      "time_column": 2, "n_time_bins": DATE_BINS}),
+    ("BayesianMF full ordinal + date", "skembrec", "BayesianMF",
+     {"user_features": list(C.USER_ATTRIBUTES), "item_features": list(C.ITEM_ATTRIBUTES),
+      "output": "ordinal", "time_column": 2, "n_time_bins": DATE_BINS}),
     # ... with more factors per draw (what rank buys, at its cost)
     ("BayesianMF full, 32 factors", "skembrec", "BayesianMF",
      {"n_factors": 32, "user_features": list(C.USER_ATTRIBUTES),
@@ -148,14 +163,18 @@ VARIANTS = [
     # n_kept_samples go to fit, the rest to MyFMRegressor
     ("myFM ids only", "myfm", "MyFMRegressor", {**MYFM, "features": "ids"}),
     ("myFM full", "myfm", "MyFMRegressor", {**MYFM, "features": "full"}),
+    # ... and the rating's calendar day, one-hot (its ml-100k-extended example)
+    ("myFM full + date", "myfm", "MyFMRegressor", {**MYFM, "features": "full+date"}),
 ]
 
 BASELINE = "Surprise SVD()"
 
 # variants left out of the default run (the README's table), run by name
 # with --variants: the rank exploration (about 14 times BayesianMF's fit
-# cost) and the ordinal heads (results/accuracy_ordinal.json)
+# cost), the ordinal heads (results/accuracy_ordinal.json) and the date
+# groups (results/accuracy_bayes_date.json)
 OPTIONAL = ("BayesianMF full, 32 factors", "BayesianMF full ordinal",
+            "BayesianMF full + date", "BayesianMF full ordinal + date", "myFM full + date",
             "EmbeddingClassifier ordinal",
             "EmbeddingClassifier tuned ordinal")
 
