@@ -54,6 +54,14 @@ def time_bin_codes(position, n_bins):
     return np.minimum((position * np.float32(n_bins)).astype(np.int32), n_bins - 1)
 
 
+def date_bin_codes(position, n_bins):
+    """:func:`time_bin_codes`, with ``n_bins`` for a date at or after the
+    first fit's last instant (position 1): BayesianMF's date group, whose
+    row ``n_bins`` holds the group's prior mean (an unseen date)."""
+    position = np.asarray(position, dtype=np.float32)
+    return np.where(position >= 1, n_bins, time_bin_codes(position, n_bins)).astype(np.int32)
+
+
 class TimeFeatures:
     """Per-user date statistics and the scales of the first fit.
 

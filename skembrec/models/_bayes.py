@@ -10,7 +10,7 @@ from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.targets import OrdinalTarget, RegressionTarget, softmax
 from .._engine.training import Table
-from .._input.time import time_bin_codes
+from .._input.time import date_bin_codes
 from .._sklearn_compat import Interval, StrOptions
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
@@ -105,9 +105,11 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         the fit's date range (one per day: the range in days, 215 for
         MovieLens-100K). The rating's bin has a bias and factors that meet
         both sides' (:math:`+\\, b_t + v_t^\\top (p(u) + q(i))`, as a date
-        feature of a factorisation machine), drawn with the rest; a date
-        outside the fit's range counts as its nearest end, and ``recommend``
-        ranks as of the last day of fit. 0 leaves the date out.
+        feature of a factorisation machine), drawn with the rest. A date at
+        or after the fit's last instant is unseen and gets the group's prior
+        mean (the average date; with dates by the day, the last day of fit
+        too), as does ``recommend``, which ranks as of then; a date before
+        the fit's range counts as its first bin. 0 leaves the date out.
         ``solver="coordinate"`` only.
 
     Attributes
@@ -325,13 +327,17 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         date_bias = None
         if p.n_time_bins:
             # the date group: the rating's time bin, its bias and factors,
-            # which interact with both sides (as a date feature of an FM)
-            bins = k.ops.minimum(k.ops.cast(time_[:, 1] * p.n_time_bins, "int32"),
-                                 p.n_time_bins - 1)
-            date = SparseEmbedding(p.n_time_bins, p.n_factors * samples, name="date_embedding",
+            # which interact with both sides (as a date feature of an FM); a
+            # date at or after the fit's last instant is unseen: the last row,
+            # the group's prior mean (date_bin_codes)
+            n_bins = p.n_time_bins
+            position = time_[:, 1]
+            bins = k.ops.where(position >= 1, n_bins, k.ops.minimum(
+                k.ops.cast(position * n_bins, "int32"), n_bins - 1))
+            date = SparseEmbedding(n_bins + 1, p.n_factors * samples, name="date_embedding",
                                    embeddings_initializer="zeros", dtype="float32")(bins)
             products = products + date * (vectors["user"] + vectors["item"])
-            date_bias = SparseEmbedding(p.n_time_bins, samples, name="date_bias",
+            date_bias = SparseEmbedding(n_bins + 1, samples, name="date_bias",
                                         embeddings_initializer="zeros", dtype="float32")(bins)
         if p.output == "ordinal":
             from .._engine.layers import ProbitDraws
@@ -426,7 +432,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         draws = draws + samples * np.einsum("nsk,nsk->ns", sides["user"], sides["item"])
         n_bins = state.params["n_time_bins"]
         if n_bins:
-            bins = time_bin_codes(time_[:, 1], n_bins)
+            bins = date_bin_codes(time_[:, 1], n_bins)
             date = self._full_table("date_embedding")[bins].reshape(len(bins), samples, -1)
             draws = draws + self._full_table("date_bias")[bins] + samples * np.einsum(
                 "nsk,nsk->ns", date, sides["user"] + sides["item"])
@@ -498,7 +504,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
             # factors meet the item's (the rest is the same for every item)
             position = state.time.transform(np.array([state.time.last_day()]),
                                             np.zeros(1, np.int64))[0, 1]
-            users = users + table("date_embedding")[time_bin_codes([position], n_bins)[0]]
+            users = users + table("date_embedding")[date_bin_codes([position], n_bins)[0]]
 
         def user_vectors(index):
             vectors = users[index]

@@ -252,6 +252,9 @@ class CoordinateSampler(GibbsSampler):
                 if g["dest"] == "id":
                     mean, precision = id_conditional(d, s, theta, lam_f, mu_f, alpha)
                     draw = mean + gen.normal([n]) / tf_.sqrt(precision)
+                    if g["pinned"] is not None:
+                        # the unseen date: the group's prior mean
+                        draw = tf_.tensor_scatter_nd_update(draw, [[g["pinned"]]], [mu_f])
                     delta = draw - theta
                 elif g["owner"] is not None:
                     mean, precision = onehot_conditional(d, s, theta, g["owner"], g["value"],

@@ -165,10 +165,11 @@ class GibbsSampler(TrainingPath):
         weight = np.asarray(weight, np.float32)[keep]
         dates = None
         if self.n_time_bins:
-            from ..._input.time import time_bin_codes
+            from ..._input.time import date_bin_codes
 
             # the time input's position column, binned as the graph bins it
-            dates = time_bin_codes(data.extra[0][:, 1], self.n_time_bins)[keep]
+            # (bin n_time_bins: at the fit's last instant, an unseen date)
+            dates = date_bin_codes(data.extra[0][:, 1], self.n_time_bins)[keep]
         chain = Chain()
         if self.ordinal:
             # the class codes and weights in the users' order (as below)
@@ -210,7 +211,7 @@ class GibbsSampler(TrainingPath):
                 "w": tf_.constant(weight[by_date])}
             position[by_item] = np.arange(len(by_item))
             chain.to_dates = tf_.constant(position[by_date], tf_.int32)
-            n["date"] = self.n_time_bins
+            n["date"] = self.n_time_bins + 1
         if self.ordinal:
             # the latent ratings, drawn at the start of every sweep
             for side in ("user", "item"):
@@ -233,8 +234,10 @@ class GibbsSampler(TrainingPath):
                 groups += _feature_groups(features, n[side])
             chain.groups[side] = groups
         if dates is not None:
-            chain.groups["date"] = [_onehot(np.arange(self.n_time_bins),
-                                            np.ones(self.n_time_bins), self.n_time_bins, "id")]
+            # the last bin (an unseen date) is pinned to the group's prior mean
+            n_bins = self.n_time_bins + 1
+            chain.groups["date"] = [_onehot(np.arange(n_bins), np.ones(n_bins), n_bins, "id")]
+            chain.groups["date"][0]["pinned"] = self.n_time_bins
         for groups in chain.groups.values():
             for g in groups:
                 g["theta"] = tf_.Variable(tf_.zeros([g["n"], self.k + 1]), trainable=False)
@@ -399,7 +402,9 @@ class GibbsSampler(TrainingPath):
         """The group's Normal-Gamma hyperparameters given its rows."""
         tf_ = tf()
         theta, lam = g["theta"], g["lam"]
-        count = tf_.cast(g["n"], tf_.float32) + 1.0
+        if g["pinned"] is not None:
+            theta = theta[:g["pinned"]]
+        count = tf_.cast(tf_.shape(theta)[0], tf_.float32) + 1.0
         mean = tf_.reduce_sum(theta, axis=0) / count
         mu = mean + chain.generator.normal(tf_.shape(mean)) / tf_.sqrt(count * lam)
         spread = tf_.reduce_sum(tf_.square(theta - mu), axis=0) + tf_.square(mu)
@@ -489,7 +494,10 @@ def _group(matrix, dest, owner=None, value=None, offset=0):
     tf_ = tf()
     matrix = sp.csr_matrix(matrix)
     group = {"A": _sparse(matrix), "AT": _sparse(matrix.T), "n": matrix.shape[1],
-             "dest": dest, "offset": offset, "owner": None, "value": None}
+             "dest": dest, "offset": offset, "owner": None, "value": None,
+             # a column held at the group's prior mean, not drawn (the
+             # date group's unseen date), or None
+             "pinned": None}
     if owner is not None:
         group["owner"] = tf_.constant(owner, tf_.int32)
         group["value"] = tf_.constant(value, tf_.float32)
