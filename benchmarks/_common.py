@@ -387,7 +387,9 @@ def print_table(rows, columns, title=None):
 
 
 def write_results(name, result, output=None):
-    path = Path(output) if output else RESULTS / f"{name}.json"
+    # a relative --output is read from the benchmarks folder, as the
+    # scripts' usage lines write it (--output results/....json)
+    path = RESULTS.parent / output if output else RESULTS / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     result.setdefault("machine", {})["load_average_end"] = load_average()
     result["command"] = " ".join([Path(sys.executable).name] + sys.argv)
