@@ -43,6 +43,13 @@ def est(name, **params):
     return getattr(skembrec, name)(**{**SMALL, **params})
 
 
+def bayes(**params):
+    from skembrec import BayesianMF
+
+    return BayesianMF(n_factors=2, n_epochs=3, n_burn_in=1, n_kept_samples=2,
+                      random_state=0, **params)
+
+
 @functools.cache
 def fitted(name="FunkMF"):
     return est(name).fit(X, y)
@@ -302,6 +309,22 @@ CASES = [
         ("dropout", -0.1), ("user_factors", 0), ("batch_norm", "yes")]),
     Case("EmbeddingClassifier(decision='mean')", "bad parameter", lambda: est(
         "EmbeddingClassifier", decision="mean").fit(X, y), V, "decision"),
+    # tables larger than memory: our error names the sizes, not TensorFlow's
+    # allocator
+    Case("FunkMF(n_time_bins=10**12)", "tables larger than memory", lambda: est(
+        "FunkMF", time_column=2, n_time_bins=10**12).fit(X, y), V,
+         r"more memory than is available \(n_factors=4, n_time_bins=1000000000000\)"),
+    Case("FunkMF(n_factors=10**11)", "tables larger than memory", lambda: est(
+        "FunkMF", n_factors=10**11).fit(X, y), V, "n_factors=100000000000"),
+    Case("BayesianMF(n_time_bins=10**12)", "tables larger than memory", lambda: bayes(
+        time_column=2, n_time_bins=10**12).fit(X, y), V, "n_time_bins=1000000000000"),
+    Case("BayesianMF(n_time_bins=5)", "a date group without a date column", lambda: bayes(
+        n_time_bins=5).fit(X, y), V, "time_column=None, n_time_bins=5"),
+    Case("BayesianMF(time_column=2)", "a date column without a date group", lambda: bayes(
+        time_column=2).fit(X, y), V, "n_time_bins"),
+    Case("BayesianMF(solver='blocked', n_time_bins=5)", "a date group the sampler lacks",
+         lambda: bayes(time_column=2, n_time_bins=5, solver="blocked").fit(X, y), V,
+         "solver='coordinate'"),
     Case("FunkMF(batch_size=2**40)", "a batch larger than the data", lambda: est(
         "FunkMF", batch_size=2**40).fit(X, y), None, check=lambda m: finite(m.predict(X))),
     # ------------------------------------------------------------ predict & co.

@@ -8,12 +8,14 @@ start, and read its values back into plain arrays. The graph itself comes
 from the model class (``_build_graph``), given a :class:`GraphSpec`.
 """
 
+import numbers
+import re
 from types import SimpleNamespace
 
 import numpy as np
 
 from . import programs as _programs
-from .backend import keras
+from .backend import keras, tf
 from .trainers.ratings import Trainer
 from .training import MAX_SEED
 
@@ -111,8 +113,25 @@ def build(model_cls, state, rng):
     spec = GraphSpec(state.params, state.target, len(state.user_vocab),
                      len(state.item_vocab), rng, features=state.features,
                      ratings=state.ratings)
-    model, tables = model_cls._build_graph(spec)
+    try:
+        model, tables = model_cls._build_graph(spec)
+    except tf().errors.ResourceExhaustedError as error:
+        # a table larger than memory (n_factors or n_time_bins of 10**9):
+        # the sizes the user chose, not TensorFlow's allocator, in the error
+        sizes = ", ".join(f"{name}={state.params[name]!r}" for name in model_cls._architecture
+                          if name.startswith("n_")
+                          and isinstance(state.params.get(name), numbers.Integral))
+        raise ValueError(
+            f"{model_cls.__name__}'s tables for {len(state.user_vocab):,} users and "
+            f"{len(state.item_vocab):,} items need more memory than is available "
+            f"({sizes}): lower them{_oom_shape(error)}") from None
     return Runtime(model, tables, built_with=dict(state.params))
+
+
+def _oom_shape(error):
+    """`` (a table of shape [...])`` from TensorFlow's out-of-memory message, or ''."""
+    found = re.search(r"shape\[([\d,]+)\]", str(error))
+    return f" (a table of shape [{found.group(1)}])" if found else ""
 
 
 def attach_trainer(model_cls, runtime, state):
