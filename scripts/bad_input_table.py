@@ -12,7 +12,9 @@ it is regenerated, never typed:
 """
 
 import argparse
+import re
 import sys
+import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -27,6 +29,16 @@ def _cell(text):
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def _text(message):
+    """A message as plain reStructuredText: the cases' temporary folders as
+    ``<tmp>`` (so the table does not change from run to run), and the
+    characters of inline markup escaped (a folder name ending in ``_`` read
+    as a link target and broke the docs build)."""
+    message = re.sub(re.escape(tempfile.gettempdir()) + r"/skembrec-hostile-[^/\s'\"]*",
+                     "<tmp>", message)
+    return re.sub(r"([\\`*_])", r"\\\1", message)
+
+
 def rows():
     from hostile_cases import CASES
 
@@ -36,7 +48,7 @@ def rows():
             case.call()
         except Exception as exc:  # noqa: BLE001 - we report whatever is raised
             message = str(exc).splitlines()[0] if str(exc) else ""
-            met = f"``{type(exc).__name__}``: {message[:160]}"
+            met = f"``{type(exc).__name__}``: {_text(message[:160])}"
         else:
             met = "works" if case.error is None else "**no error**"
         out.append((case.entry, case.name, met))

@@ -20,6 +20,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+# one worker runs this module, so the docs are built once: builds in two
+# workers at once raced on the gallery's files in docs/auto_examples
+pytestmark = pytest.mark.xdist_group("docs")
+
 pytest.importorskip("sphinx")
 pytest.importorskip("sphinx_gallery")
 pytest.importorskip("numpydoc")
