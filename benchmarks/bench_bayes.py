@@ -8,7 +8,9 @@ factors, 200 sweeps, 20 burnt in, 60 kept) on
   the defaults with the users' age, gender, occupation and zip code's first
   digit and the movies' genres and release year (``"full"``, joined by
   ``load_movielens(side_features=True)``), and that with the ordered probit
-  (``"full ordinal"``, ``output="ordinal"``; only with ``--variants``);
+  (``"full ordinal"``, ``output="ordinal"``) or a date group of one bin a day
+  (``"full + date"``, ``time_column="timestamp", n_time_bins=215``; myFM:
+  the calendar day one-hot), those two only with ``--variants``;
 * with ``--ml-1m``, the MovieLens-1M subset (users 1-2999) on the
   reference random 90/10 split, ids + implicit and ids only.
 
@@ -28,6 +30,7 @@ Usage::
 
     python benchmarks/bench_bayes.py [--folds 1 2 3 4 5] [--ml-1m] [--variants full]
         [--n-factors 32] [--solvers blocked coordinate] [--myfm] [--repeats 2]
+        [--seeds 0 1 2]
         [--sweeps 25 50 100 200 400]
         [--output results/bayes_k32.json]
 
@@ -50,14 +53,17 @@ VARIANTS = {
     "full": {"user_features": USER, "item_features": ITEM},
     # the ordered probit (output="ordinal"); myFM runs its regressor on it
     "full ordinal": {"user_features": USER, "item_features": ITEM, "output": "ordinal"},
+    # a date group, one bin a day of ML-100K's 215 (myFM: the calendar day)
+    "full + date": {"user_features": USER, "item_features": ITEM,
+                    "time_column": "timestamp", "n_time_bins": 215},
 }
 
 
-def fit_score(X_train, y_train, X_test, y_test, **params):
+def fit_score(X_train, y_train, X_test, y_test, seed=0, **params):
     from skembrec import BayesianMF
 
     start = time.perf_counter()
-    model = BayesianMF(random_state=0, **params).fit(X_train, y_train)
+    model = BayesianMF(random_state=seed, **params).fit(X_train, y_train)
     fit_s = time.perf_counter() - start
     pred = model.predict(X_test)
     return {"rmse": C.rmse(y_test, pred), "mae": C.mae(y_test, pred), "fit_s": fit_s,
@@ -75,9 +81,15 @@ def myfm_score(X_train, y_train, X_test, y_test, variant, folder, n_factors=10,
     defaults = BayesianMF().get_params()
     n_iter = n_epochs or defaults["n_epochs"]
     n_burn_in = defaults["n_burn_in"] if n_burn_in is None else n_burn_in
-    ids = lambda X: np.asarray(X)[:, :2].astype(np.int64)  # noqa: E731
+    # the ids and the date (epoch seconds), as _myfm's designs read them
+    ids = lambda X: np.asarray(  # noqa: E731
+        X[["user", "item", "timestamp"]] if hasattr(X, "columns") else np.asarray(X)[:, :3],
+        dtype=np.int64)
     X_train, X_test = ids(X_train), ids(X_test)
     start = time.perf_counter()
+    dates_tr = dates_te = None
+    if variant.endswith("+ date"):
+        dates_tr, dates_te = _myfm.day_onehot(X_train, X_test)
     if variant == "ids only":
         side = None
     elif variant == "ids + implicit":
@@ -87,12 +99,14 @@ def myfm_score(X_train, y_train, X_test, y_test, variant, folder, n_factors=10,
     else:
         side = _myfm.attributes(Path(folder))
     blocks_tr, blocks_te, sizes = _myfm.design(X_train, X_test, side)
+    if dates_tr is not None:
+        sizes = [dates_tr.shape[1], *sizes]
     fm = myfm.MyFMRegressor(rank=n_factors, random_seed=0)
-    fm.fit(None, y_train, X_rel=blocks_tr,
+    fm.fit(dates_tr, y_train, X_rel=blocks_tr,
            grouping=np.repeat(np.arange(len(sizes)), sizes).tolist(), n_iter=n_iter,
            n_kept_samples=n_iter - n_burn_in)
     fit_s = time.perf_counter() - start
-    pred = np.clip(fm.predict(None, blocks_te), y_train.min(), y_train.max())
+    pred = np.clip(fm.predict(dates_te, blocks_te), y_train.min(), y_train.max())
     return {"rmse": C.rmse(y_test, pred), "mae": C.mae(y_test, pred), "fit_s": fit_s}
 
 
@@ -114,11 +128,13 @@ def _compare_once(rows, args, dataset, split, name, X_tr, y_tr, X_te, y_te, fold
     sweeps = {"sweeps": params.get("n_epochs", 200)}
     for _ in range(args.repeats):
         for solver in args.solvers:
-            result = fit_score(X_tr, y_tr, X_te, y_te, solver=solver, **params)
-            rows.append({"dataset": dataset, "split": split, "variant": name,
-                         "solver": solver, **sweeps, **result})
-            print(f"{split} {name} {solver}: RMSE {result['rmse']:.4f}, "
-                  f"fit {result['fit_s']:.1f} s", flush=True)
+            for seed in args.seeds:
+                result = fit_score(X_tr, y_tr, X_te, y_te, seed=seed, solver=solver,
+                                   **params)
+                rows.append({"dataset": dataset, "split": split, "variant": name,
+                             "solver": solver, "seed": seed, **sweeps, **result})
+                print(f"{split} {name} {solver} (random_state={seed}): RMSE "
+                      f"{result['rmse']:.4f}, fit {result['fit_s']:.1f} s", flush=True)
         if args.myfm:
             result = myfm_score(X_tr, y_tr, X_te, y_te, name, folder,
                                 params.get("n_factors", 10), params.get("n_epochs"),
@@ -142,6 +158,8 @@ def main(argv=None):
     parser.add_argument("--myfm", action="store_true",
                         help="myFM on the same splits, information and sweeps")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="BayesianMF's random_state values, each fitted in turn")
     parser.add_argument("--sweeps", type=int, nargs="+", default=None,
                         help="a sweep-count curve: fit at each number of sweeps "
                              "(a tenth burnt in), myFM too with --myfm")
@@ -175,7 +193,7 @@ def main(argv=None):
         X = np.ascontiguousarray(bunch.data[:, :3], dtype=np.int64)
         y = np.asarray(bunch.target, dtype=np.float64)
         train, test = C.reference_split(len(X), seed=7)
-        for name in [v for v in args.variants if v != "full"]:
+        for name in [v for v in args.variants if not v.startswith("full")]:
             compare(rows, args, "ml-1m-subset", "random 90/10", name, X[train], y[train],
                     X[test], y[test], path.parent, **VARIANTS[name], **factors)
     C.print_table(rows, [("dataset", "dataset", ""), ("split", "split", ""),
