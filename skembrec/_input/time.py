@@ -46,20 +46,23 @@ def times_in_days(table, time_column):
     return values.astype(np.float64) / SECONDS_PER_DAY
 
 
-def time_bin_codes(position, n_bins):
+def time_bins(position, n_bins, *, unseen=False, ops=None):
     """The time bin of each ``position`` (the time features' second column,
-    0 to 1 over the first fit's range), as a model's graph finds it: the
-    float32 product with ``n_bins``, truncated, the last day in the last bin."""
-    position = np.asarray(position, dtype=np.float32)
-    return np.minimum((position * np.float32(n_bins)).astype(np.int32), n_bins - 1)
+    0 to 1 over the first fit's range): the float32 product with ``n_bins``,
+    truncated, the fit's last instant in the last bin; with ``unseen``, bin
+    ``n_bins`` for a date at or after that instant (BayesianMF's date group,
+    whose row ``n_bins`` holds the group's prior mean).
 
-
-def date_bin_codes(position, n_bins):
-    """:func:`time_bin_codes`, with ``n_bins`` for a date at or after the
-    first fit's last instant (position 1): BayesianMF's date group, whose
-    row ``n_bins`` holds the group's prior mean (an unseen date)."""
-    position = np.asarray(position, dtype=np.float32)
-    return np.where(position >= 1, n_bins, time_bin_codes(position, n_bins)).astype(np.int32)
+    The one rule of the graphs and of the NumPy code that must agree with
+    them: ``ops`` is ``keras.ops`` for a graph's tensor (nothing here
+    imports Keras), None for arrays (int32 codes).
+    """
+    if ops is None:
+        position = np.asarray(position, dtype=np.float32)
+        bins = np.minimum((position * np.float32(n_bins)).astype(np.int32), n_bins - 1)
+        return np.where(position >= 1, n_bins, bins).astype(np.int32) if unseen else bins
+    bins = ops.minimum(ops.cast(position * n_bins, "int32"), n_bins - 1)
+    return ops.where(position >= 1, n_bins, bins) if unseen else bins
 
 
 class TimeFeatures:

@@ -10,7 +10,7 @@ from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.targets import OrdinalTarget, RegressionTarget, softmax
 from .._engine.training import Table
-from .._input.time import date_bin_codes
+from .._input.time import time_bins
 from .._sklearn_compat import Interval, StrOptions
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
@@ -329,11 +329,9 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
             # the date group: the rating's time bin, its bias and factors,
             # which interact with both sides (as a date feature of an FM); a
             # date at or after the fit's last instant is unseen: the last row,
-            # the group's prior mean (date_bin_codes)
+            # the group's prior mean (time_bins)
             n_bins = p.n_time_bins
-            position = time_[:, 1]
-            bins = k.ops.where(position >= 1, n_bins, k.ops.minimum(
-                k.ops.cast(position * n_bins, "int32"), n_bins - 1))
+            bins = time_bins(time_[:, 1], n_bins, unseen=True, ops=k.ops)
             date = SparseEmbedding(n_bins + 1, p.n_factors * samples, name="date_embedding",
                                    embeddings_initializer="zeros", dtype="float32")(bins)
             products = products + date * (vectors["user"] + vectors["item"])
@@ -432,7 +430,7 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         draws = draws + samples * np.einsum("nsk,nsk->ns", sides["user"], sides["item"])
         n_bins = state.params["n_time_bins"]
         if n_bins:
-            bins = date_bin_codes(time_[:, 1], n_bins)
+            bins = time_bins(time_[:, 1], n_bins, unseen=True)
             date = self._full_table("date_embedding")[bins].reshape(len(bins), samples, -1)
             draws = draws + self._full_table("date_bias")[bins] + samples * np.einsum(
                 "nsk,nsk->ns", date, sides["user"] + sides["item"])
@@ -504,7 +502,8 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
             # factors meet the item's (the rest is the same for every item)
             position = state.time.transform(np.array([state.time.last_day()]),
                                             np.zeros(1, np.int64))[0, 1]
-            users = users + table("date_embedding")[date_bin_codes([position], n_bins)[0]]
+            users = users + table("date_embedding")[time_bins([position], n_bins,
+                                                              unseen=True)[0]]
 
         def user_vectors(index):
             vectors = users[index]

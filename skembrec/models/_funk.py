@@ -7,7 +7,7 @@ import numpy as np
 from .._base import BaseEmbeddingModel
 from .._engine.backend import keras
 from .._engine.training import Table
-from .._input.time import time_bin_codes
+from .._input.time import time_bins
 from .._sklearn_compat import Interval
 from ._mixins import RatingRegressorMixin
 from ._params import fill_doc
@@ -258,8 +258,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
         tables.append(Table(drift.embeddings, "user"))
         if p.n_time_bins:
             bins = table(spec.n_items, p.n_time_bins, "item_time_bias")
-            bin_index = k.ops.minimum(k.ops.cast(time_[:, 1] * p.n_time_bins, "int32"),
-                                      p.n_time_bins - 1)
+            bin_index = time_bins(time_[:, 1], p.n_time_bins, ops=k.ops)
             rating = rating + k.ops.sum(
                 bins(item) * k.ops.one_hot(bin_index, p.n_time_bins), axis=-1)
             tables.append(Table(bins.embeddings, "item"))
@@ -311,7 +310,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
             n_bins = state.params["n_time_bins"]
             if n_bins:
                 # the item's bias in the rating's time bin, as the graph finds it
-                bins = time_bin_codes(time_[:, 1], n_bins)
+                bins = time_bins(time_[:, 1], n_bins)
                 target = target - values("item_time_bias", items)[np.arange(len(items)),
                                                                    bins]
             # the user's drift alpha_u multiplies dev_u(t)
@@ -475,7 +474,7 @@ class FunkMF(RatingRegressorMixin, BaseEmbeddingModel):
             n_bins = state.params["n_time_bins"]
             position = state.time.transform(np.array([state.time.last_day()]),
                                             np.zeros(1, np.int64))[0, 1]
-            bin_ = time_bin_codes([position], n_bins)[0]
+            bin_ = time_bins([position], n_bins)[0]
             bins = table("item_time_bias")[:n_items, bin_]
             bias = bins if bias is None else bias + bins
 

@@ -168,11 +168,11 @@ class GibbsSampler(TrainingPath):
         weight = np.asarray(weight, np.float32)[keep]
         dates = None
         if self.n_time_bins:
-            from ..._input.time import date_bin_codes
+            from ..._input.time import time_bins
 
             # the time input's position column, binned as the graph bins it
             # (bin n_time_bins: at the fit's last instant, an unseen date)
-            dates = date_bin_codes(data.extra[0][:, 1], self.n_time_bins)[keep]
+            dates = time_bins(data.extra[0][:, 1], self.n_time_bins, unseen=True)[keep]
         chain = Chain()
         if self.ordinal:
             # the class codes and weights in the users' order (as below)
