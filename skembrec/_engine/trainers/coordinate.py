@@ -63,6 +63,13 @@ ratings between them), and the residuals are updated once, after the last:
   ratings): after a few hundred sweeps a cold entity's prediction was
   still a lottery.
 
+A date group (``n_time_bins``) adds :math:`b_t + v_t^\\top (p(u) + q(i))`
+for the rating's time bin :math:`t`: a user's coefficient of factor
+:math:`f` is then :math:`q_f(i) + v_{tf}`, an item's :math:`p_f(u) + v_{tf}`,
+and the bins are a third side, drawn after the items as an id group with
+coefficient :math:`p_f(u) + q_f(i)` (the ratings sorted by bin; the last
+bin, an unseen date, held at the group's prior mean).
+
 After each side, every group's hyperparameters are drawn given its rows
 (as the blocked sampler does), and :math:`\\alpha` at the start of each
 sweep from :math:`\\sum_r w_r e_r^2`. The residuals are recomputed from
