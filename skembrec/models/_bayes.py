@@ -392,7 +392,8 @@ class BayesianMF(RatingRegressorMixin, BaseEmbeddingModel):
         """The posterior standard deviation of each prediction.
 
         The spread of the kept draws' predictions (each draw's
-        :math:`\\mu + b(u) + b(i) + p(u)^\\top q(i)`) around their mean,
+        :math:`\\mu + b(u) + b(i) + p(u)^\\top q(i)`, with a date group plus
+        its bin's :math:`b_t + v_t^\\top (p(u) + q(i))`) around their mean,
         ``predict``'s value before clipping: the model's uncertainty about
         the expected rating, without the noise of a single rating. With
         ``output="ordinal"``, each draw's prediction is its expected rating
